@@ -1,0 +1,55 @@
+/** Bindings and vars of the Worker, as wrangler.toml declares them. */
+export interface Env {
+	DB: D1Database;
+	BLOBS: R2Bucket;
+	METRICS?: AnalyticsEngineDataset;
+	COREDUMP_LIMITER?: RateLimit;
+
+	OIDC_ISSUER?: string;
+	OIDC_AUDIENCE?: string;
+	OIDC_JWKS_URL?: string;
+	/** Inline JWKS JSON for static keys (local development, tests, small deployments). */
+	OIDC_JWKS?: string;
+	OIDC_TOKEN_URL?: string;
+	OIDC_CLOCK_SKEW_SECONDS?: string;
+	PUBLIC_BASE_URL?: string;
+
+	MQTT_URL?: string;
+	MQTT_USERNAME?: string;
+	MQTT_PASSWORD?: string;
+
+	FIRMWARE_MAX_BYTES?: string;
+	APP_IMAGE_MAX_BYTES?: string;
+	COREDUMP_MAX_BYTES?: string;
+	FIRMWARE_KEEP_VERSIONS?: string;
+	COREDUMP_KEEP_PER_DEVICE?: string;
+	/** Seconds a rate-limited device is told to wait (the limiter's period). */
+	COREDUMP_RETRY_AFTER_SECONDS?: string;
+}
+
+export interface Limits {
+	firmwareMaxBytes: number;
+	appImageMaxBytes: number;
+	coredumpMaxBytes: number;
+	firmwareKeepVersions: number;
+	coredumpKeepPerDevice: number;
+	coredumpRetryAfterSeconds: number;
+}
+
+function positiveInt(value: string | undefined, fallback: number): number {
+	if (value === undefined || value.trim() === "") return fallback;
+	const n = Number(value);
+	return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+}
+
+/** Limits of SPEC §5, read from vars; a missing or malformed var falls back to its default. */
+export function limitsOf(env: Env): Limits {
+	return {
+		firmwareMaxBytes: positiveInt(env.FIRMWARE_MAX_BYTES, 104_857_600),
+		appImageMaxBytes: positiveInt(env.APP_IMAGE_MAX_BYTES, 16_777_216),
+		coredumpMaxBytes: positiveInt(env.COREDUMP_MAX_BYTES, 1_048_576),
+		firmwareKeepVersions: positiveInt(env.FIRMWARE_KEEP_VERSIONS, 10),
+		coredumpKeepPerDevice: positiveInt(env.COREDUMP_KEEP_PER_DEVICE, 20),
+		coredumpRetryAfterSeconds: positiveInt(env.COREDUMP_RETRY_AFTER_SECONDS, 60),
+	};
+}

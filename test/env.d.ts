@@ -1,0 +1,12 @@
+import type { Env as AppEnv } from "../src/env";
+
+declare global {
+	namespace Cloudflare {
+		interface Env extends AppEnv {
+			/** Test-only: the private JWK the test suite signs tokens with. */
+			TEST_SIGNING_JWK?: string;
+			/** Test-only: the D1 migrations the setup file applies. */
+			TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
+		}
+	}
+}

@@ -1,0 +1,46 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { testKeys } from "./test/helpers/keys-node.ts";
+
+const migrations = await readD1Migrations("migrations");
+const keys = await testKeys();
+
+export default defineConfig({
+	test: {
+		projects: [
+			{
+				plugins: [
+					cloudflareTest({
+						wrangler: { configPath: "./wrangler.toml" },
+						miniflare: {
+							bindings: {
+								TEST_MIGRATIONS: migrations,
+								TEST_SIGNING_JWK: JSON.stringify(keys.privateJwk),
+								OIDC_ISSUER: "https://id.test.example",
+								OIDC_AUDIENCE: "ota-edge",
+								OIDC_JWKS: JSON.stringify({ keys: [keys.publicJwk] }),
+							},
+						},
+					}),
+				],
+				test: {
+					name: "worker",
+					include: ["test/**/*.test.ts"],
+					exclude: ["test/e2e/**"],
+					setupFiles: ["./test/helpers/apply-migrations.ts"],
+					globalSetup: ["./test/helpers/mosquitto-setup.ts"],
+				},
+			},
+			{
+				test: {
+					name: "e2e",
+					include: ["test/e2e/**/*.test.ts"],
+					environment: "node",
+					globalSetup: ["./test/e2e/global-setup.ts"],
+					testTimeout: 60_000,
+					hookTimeout: 120_000,
+				},
+			},
+		],
+	},
+});
