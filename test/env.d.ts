@@ -2,6 +2,9 @@ import type { Env as AppEnv } from "../src/env";
 
 declare global {
 	namespace Cloudflare {
+		interface GlobalProps {
+			mainModule: typeof import("../src/index");
+		}
 		interface Env extends AppEnv {
 			/** Test-only: the private JWK the test suite signs tokens with. */
 			TEST_SIGNING_JWK?: string;
