@@ -25,6 +25,7 @@ export default defineConfig({
 				],
 				test: {
 					name: "worker",
+					silent: "passed-only",
 					include: ["test/**/*.test.ts"],
 					exclude: ["test/e2e/**"],
 					setupFiles: ["./test/helpers/apply-migrations.ts"],
@@ -34,6 +35,7 @@ export default defineConfig({
 			{
 				test: {
 					name: "e2e",
+					silent: "passed-only",
 					include: ["test/e2e/**/*.test.ts"],
 					environment: "node",
 					globalSetup: ["./test/e2e/global-setup.ts"],

@@ -1,17 +1,24 @@
 import type { Principal } from "./auth/principal";
+import type { Device } from "./db/devices";
 import type { Env } from "./env";
 
-/** What handlers record about the request for the metrics and log line (SPEC §9). */
+/** What a request records for its metrics data point and log line (SPEC §9). */
 export interface RequestFacts {
 	operation?: string;
+	/** The matched route pattern, for the log line (never the raw path with ids). */
+	route?: string;
 	model?: string;
 	bytes?: number;
+	/** The error code the request ended with, if any. */
+	code?: string;
 }
 
 export interface AppEnv {
 	Bindings: Env;
 	Variables: {
-		principal: Principal;
 		facts: RequestFacts;
+		principal: Principal;
+		/** Set on device endpoints: the calling device, checked active and of its model. */
+		device: Device;
 	};
 }

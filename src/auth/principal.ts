@@ -1,4 +1,7 @@
 /** Who is calling, once the token has been verified. */
-export type Principal =
-	| { kind: "user"; subject: string; roles: ReadonlySet<string> }
-	| { kind: "device"; subject: string; modelCode: string; deviceKey: string };
+export interface Principal {
+	subject: string;
+	roles: ReadonlySet<string>;
+	/** `azp` or `client_id`; for devices `iotdevice-<model_code>-<device_key>`. */
+	clientId: string | null;
+}

@@ -1,0 +1,80 @@
+import type { MiddlewareHandler } from "hono";
+import { getDevice } from "../db/devices";
+import { AppError, Forbidden, NotFound, Unauthorized } from "../errors";
+import type { AppEnv } from "../hono-env";
+import { parseDeviceClientId } from "../lib/identifiers";
+import { verifyAuthorization } from "./verify-token";
+
+/** Names the operation for metrics and logs; first in every route's middleware. */
+export const operation =
+	(name: string): MiddlewareHandler<AppEnv> =>
+	async (c, next) => {
+		const facts = c.get("facts");
+		facts.operation = name;
+		facts.route = c.req.routePath;
+		await next();
+	};
+
+/** Lets the request through when the token carries one of the roles (`admin` always does). */
+export const requireRoles =
+	(...roles: string[]): MiddlewareHandler<AppEnv> =>
+	async (c, next) => {
+		const principal = await authenticate(c);
+		if (!principal.roles.has("admin") && !roles.some((role) => principal.roles.has(role))) {
+			throw authFailure(
+				c,
+				new Forbidden(
+					"FORBIDDEN",
+					`This endpoint needs the role ${["admin", ...roles].join(" or ")}.`,
+				),
+			);
+		}
+		c.set("principal", principal);
+		await next();
+	};
+
+/**
+ * Device endpoints: the token's azp/client_id names `iotdevice-<model>-<key>`; the device must
+ * exist (404), be active (403) and belong to that model (401).
+ */
+export const requireDevice: MiddlewareHandler<AppEnv> = async (c, next) => {
+	const principal = await authenticate(c);
+	const id = principal.clientId ? parseDeviceClientId(principal.clientId) : null;
+	if (!id) {
+		throw authFailure(
+			c,
+			new Forbidden("NOT_A_DEVICE", "This endpoint is for devices; the token names no device."),
+		);
+	}
+	const device = await getDevice(c.env.DB, id.deviceKey);
+	if (!device) {
+		throw authFailure(c, new NotFound("DEVICE_NOT_FOUND", "The token's device is not registered."));
+	}
+	if (!device.active) {
+		throw authFailure(c, new Forbidden("DEVICE_INACTIVE", "The token's device is deactivated."));
+	}
+	if (device.model_code !== id.modelCode) {
+		throw authFailure(
+			c,
+			new Unauthorized("DEVICE_MODEL_MISMATCH", "The token's device belongs to another model."),
+		);
+	}
+	c.set("principal", principal);
+	c.set("device", device);
+	c.get("facts").model = device.model_code;
+	await next();
+};
+
+async function authenticate(c: Parameters<MiddlewareHandler<AppEnv>>[0]) {
+	try {
+		return await verifyAuthorization(c.env, c.req.header("authorization"));
+	} catch (err) {
+		throw err instanceof AppError ? authFailure(c, err) : err;
+	}
+}
+
+/** Auth failures are their own operation in the metrics, whatever was attempted. */
+function authFailure(c: Parameters<MiddlewareHandler<AppEnv>>[0], err: AppError): AppError {
+	c.get("facts").operation = "auth_failure";
+	return err;
+}

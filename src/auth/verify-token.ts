@@ -1,0 +1,106 @@
+import { errors, jwtVerify } from "jose";
+import type { Env } from "../env";
+import { AppError, ServiceUnavailable, Unauthorized } from "../errors";
+import { keySetFor, notConfigured } from "./key-set";
+import type { Principal } from "./principal";
+import { clientIdOf, rolesOf } from "./roles";
+
+/** Asymmetric algorithms only: `none` and HMAC (whose "key" could be a public key) never pass. */
+const ALGORITHMS = [
+	"RS256",
+	"RS384",
+	"RS512",
+	"PS256",
+	"PS384",
+	"PS512",
+	"ES256",
+	"ES384",
+	"ES512",
+	"EdDSA",
+	"Ed25519",
+];
+/** Longer headers are refused unread; real tokens, even with many roles, are a few KiB. */
+const MAX_AUTHORIZATION_LENGTH = 16_384;
+
+/** Verifies `Authorization: Bearer <JWT>` per SPEC §3. Fails closed when unconfigured. */
+export async function verifyAuthorization(
+	env: Env,
+	header: string | undefined,
+): Promise<Principal> {
+	const issuer = env.OIDC_ISSUER?.trim();
+	const audience = env.OIDC_AUDIENCE?.trim();
+	if (!issuer || !audience) throw notConfigured();
+	const token = bearerToken(header);
+	const keys = await keySetFor(env);
+	try {
+		const { payload } = await jwtVerify(token, keys, {
+			issuer,
+			audience,
+			algorithms: ALGORITHMS,
+			clockTolerance: clockSkewSeconds(env),
+		});
+		return {
+			subject: typeof payload.sub === "string" ? payload.sub : "",
+			roles: rolesOf(payload, audience),
+			clientId: clientIdOf(payload),
+		};
+	} catch (err) {
+		throw tokenError(err);
+	}
+}
+
+function bearerToken(header: string | undefined): string {
+	if (!header) throw new Unauthorized("AUTH_REQUIRED", "This endpoint needs a bearer token.");
+	if (header.length > MAX_AUTHORIZATION_LENGTH) {
+		throw new Unauthorized("TOKEN_INVALID", "The bearer token is too long to be valid.");
+	}
+	const match = /^Bearer[ ]+([A-Za-z0-9_.~+/=-]+)[ ]*$/i.exec(header);
+	if (!match?.[1]) {
+		throw new Unauthorized("AUTH_REQUIRED", "The Authorization header must be 'Bearer <token>'.");
+	}
+	return match[1];
+}
+
+function clockSkewSeconds(env: Env): number {
+	const n = Number(env.OIDC_CLOCK_SKEW_SECONDS ?? "30");
+	return Number.isFinite(n) && n >= 0 && n <= 600 ? n : 30;
+}
+
+function tokenError(err: unknown): AppError {
+	if (err instanceof AppError) return err;
+	if (err instanceof errors.JWTExpired) {
+		return new Unauthorized("TOKEN_EXPIRED", "The bearer token has expired.");
+	}
+	if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) {
+		return new ServiceUnavailable(
+			"AUTH_UNAVAILABLE",
+			"The identity provider's signing keys could not be read.",
+		);
+	}
+	if (
+		err instanceof errors.JWKSNoMatchingKey ||
+		err instanceof errors.JWSSignatureVerificationFailed
+	) {
+		return new Unauthorized("TOKEN_INVALID", "The bearer token is not signed by a trusted key.");
+	}
+	if (err instanceof errors.JWTClaimValidationFailed) {
+		return new Unauthorized(
+			"TOKEN_INVALID",
+			`The bearer token's '${err.claim}' claim is not accepted.`,
+		);
+	}
+	if (err instanceof errors.JOSEAlgNotAllowed) {
+		return new Unauthorized(
+			"TOKEN_INVALID",
+			"The bearer token's signing algorithm is not accepted.",
+		);
+	}
+	if (err instanceof TypeError) {
+		// jose's remote key set reports a network failure as the fetch's own TypeError.
+		return new ServiceUnavailable(
+			"AUTH_UNAVAILABLE",
+			"The identity provider could not be reached.",
+		);
+	}
+	return new Unauthorized("TOKEN_INVALID", "The bearer token is not a valid JWT.");
+}

@@ -1,0 +1,38 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../hono-env";
+import { recordDataPoint } from "../metrics";
+
+/**
+ * Outermost middleware: one structured JSON log line per request (method, route pattern,
+ * status, duration, operation — never a header, token or query string) and, for named
+ * operations, one Analytics Engine data point (SPEC §9).
+ */
+export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
+	const started = Date.now();
+	c.set("facts", {});
+	await next();
+	const facts = c.get("facts");
+	const durationMs = Date.now() - started;
+	const status = c.res.status;
+	console.log(
+		JSON.stringify({
+			method: c.req.method,
+			route: facts.route ?? "unmatched",
+			status,
+			duration_ms: durationMs,
+			operation: facts.operation ?? null,
+			code: facts.code ?? null,
+			model: facts.model ?? null,
+		}),
+	);
+	if (facts.operation) {
+		recordDataPoint(c.env, {
+			operation: facts.operation,
+			status: facts.code ?? (status < 400 ? "ok" : `HTTP_${status}`),
+			model: facts.model,
+			durationMs,
+			bytes: facts.bytes,
+			httpStatus: status,
+		});
+	}
+};

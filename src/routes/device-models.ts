@@ -1,0 +1,124 @@
+import { createRoute } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { operation, requireRoles } from "../auth/middleware";
+import { listModels } from "../db/device-models";
+import { PayloadTooLarge } from "../errors";
+import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
+import {
+	CreateDeviceModel,
+	DeviceModelList,
+	DeviceModelSchema,
+	PatchDeviceModel,
+} from "../schemas/device-models";
+import { createModel, deleteModel, getModelOrThrow, patchModel } from "../services/device-models";
+import { createRouter } from "./router";
+
+const admin = (name: string) => [operation(name), requireRoles("admin")];
+export const jsonBodyLimit = bodyLimit({
+	maxSize: 64 * 1024,
+	onError: () => {
+		throw new PayloadTooLarge(64 * 1024, "JSON body");
+	},
+});
+const security = [{ bearerAuth: [] }];
+const tags = ["Device models"];
+
+export const deviceModelRoutes = createRouter()
+	.openapi(
+		createRoute({
+			method: "get",
+			path: "/api/device-models",
+			tags,
+			security,
+			summary: "List device models, ordered by code",
+			middleware: admin("list_device_models"),
+			responses: { 200: jsonContent(DeviceModelList, "The models"), ...errorResponses(401, 403) },
+		}),
+		async (c) => {
+			const deviceModels = await listModels(c.env.DB);
+			return c.json({ device_models: deviceModels, count: deviceModels.length }, 200);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "post",
+			path: "/api/device-models",
+			tags,
+			security,
+			summary: "Create a device model",
+			middleware: [...admin("create_device_model"), jsonBodyLimit],
+			request: {
+				body: { required: true, content: { "application/json": { schema: CreateDeviceModel } } },
+			},
+			responses: {
+				201: jsonContent(DeviceModelSchema, "The new model"),
+				...errorResponses(400, 401, 403, 409, 413),
+			},
+		}),
+		async (c) => {
+			const input = c.req.valid("json");
+			c.get("facts").model = input.code;
+			return c.json(await createModel(c.env.DB, input), 201);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "get",
+			path: "/api/device-models/{code}",
+			tags,
+			security,
+			summary: "Get one device model",
+			middleware: admin("get_device_model"),
+			request: { params: ModelCodeParam },
+			responses: {
+				200: jsonContent(DeviceModelSchema, "The model"),
+				...errorResponses(400, 401, 403, 404),
+			},
+		}),
+		async (c) => {
+			const { code } = c.req.valid("param");
+			c.get("facts").model = code;
+			return c.json(await getModelOrThrow(c.env.DB, code), 200);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "patch",
+			path: "/api/device-models/{code}",
+			tags,
+			security,
+			summary: "Rename a model or set its chip",
+			middleware: [...admin("update_device_model"), jsonBodyLimit],
+			request: {
+				params: ModelCodeParam,
+				body: { required: true, content: { "application/json": { schema: PatchDeviceModel } } },
+			},
+			responses: {
+				200: jsonContent(DeviceModelSchema, "The updated model"),
+				...errorResponses(400, 401, 403, 404, 413),
+			},
+		}),
+		async (c) => {
+			const { code } = c.req.valid("param");
+			c.get("facts").model = code;
+			return c.json(await patchModel(c.env.DB, code, c.req.valid("json")), 200);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "delete",
+			path: "/api/device-models/{code}",
+			tags,
+			security,
+			summary: "Delete a model without devices, with every stored artifact of it",
+			middleware: admin("delete_device_model"),
+			request: { params: ModelCodeParam },
+			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404, 409) },
+		}),
+		async (c) => {
+			const { code } = c.req.valid("param");
+			c.get("facts").model = code;
+			await deleteModel(c.env, code);
+			return c.body(null, 204);
+		},
+	);

@@ -1,0 +1,114 @@
+import { createRoute } from "@hono/zod-openapi";
+import { operation, requireRoles } from "../auth/middleware";
+import { listDevices } from "../db/devices";
+import { errorResponses, jsonContent } from "../schemas/common";
+import {
+	CreateDevice,
+	DeviceKeyParam,
+	DeviceList,
+	DeviceListQuery,
+	DeviceSchema,
+	PatchDevice,
+} from "../schemas/devices";
+import { createDevice, deleteDevice, getDeviceOrThrow, patchDevice } from "../services/devices";
+import { jsonBodyLimit } from "./device-models";
+import { createRouter } from "./router";
+
+const admin = (name: string) => [operation(name), requireRoles("admin")];
+const security = [{ bearerAuth: [] }];
+const tags = ["Devices"];
+
+export const deviceRoutes = createRouter()
+	.openapi(
+		createRoute({
+			method: "get",
+			path: "/api/devices",
+			tags,
+			security,
+			summary: "List devices, optionally of one model",
+			middleware: admin("list_devices"),
+			request: { query: DeviceListQuery },
+			responses: { 200: jsonContent(DeviceList, "The devices"), ...errorResponses(400, 401, 403) },
+		}),
+		async (c) => {
+			const { model } = c.req.valid("query");
+			const devices = await listDevices(c.env.DB, model);
+			return c.json({ devices, count: devices.length }, 200);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "post",
+			path: "/api/devices",
+			tags,
+			security,
+			summary: "Register a device with a fresh key",
+			middleware: [...admin("create_device"), jsonBodyLimit],
+			request: {
+				body: { required: true, content: { "application/json": { schema: CreateDevice } } },
+			},
+			responses: {
+				201: jsonContent(DeviceSchema, "The new device"),
+				...errorResponses(400, 401, 403, 404, 413),
+			},
+		}),
+		async (c) => {
+			const input = c.req.valid("json");
+			c.get("facts").model = input.model_code;
+			return c.json(await createDevice(c.env.DB, input), 201);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "get",
+			path: "/api/devices/{key}",
+			tags,
+			security,
+			summary: "Get one device",
+			middleware: admin("get_device"),
+			request: { params: DeviceKeyParam },
+			responses: {
+				200: jsonContent(DeviceSchema, "The device"),
+				...errorResponses(400, 401, 403, 404),
+			},
+		}),
+		async (c) => c.json(await getDeviceOrThrow(c.env.DB, c.req.valid("param").key), 200),
+	)
+	.openapi(
+		createRoute({
+			method: "patch",
+			path: "/api/devices/{key}",
+			tags,
+			security,
+			summary: "Rename, activate or deactivate a device",
+			middleware: [...admin("update_device"), jsonBodyLimit],
+			request: {
+				params: DeviceKeyParam,
+				body: { required: true, content: { "application/json": { schema: PatchDevice } } },
+			},
+			responses: {
+				200: jsonContent(DeviceSchema, "The updated device"),
+				...errorResponses(400, 401, 403, 404, 413),
+			},
+		}),
+		async (c) => {
+			const { key } = c.req.valid("param");
+			return c.json(await patchDevice(c.env.DB, key, c.req.valid("json")), 200);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "delete",
+			path: "/api/devices/{key}",
+			tags,
+			security,
+			summary: "Delete a device and its core dumps",
+			middleware: admin("delete_device"),
+			request: { params: DeviceKeyParam },
+			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) },
+		}),
+		async (c) => {
+			await deleteDevice(c.env, c.req.valid("param").key);
+			return c.body(null, 204);
+		},
+	);

@@ -1,0 +1,68 @@
+import type { Device } from "../db/devices";
+import * as devices from "../db/devices";
+import { nowIso } from "../db/time";
+import { NotFound } from "../errors";
+import { deviceCoredumpPrefix } from "../storage/keys";
+import { deletePrefix } from "../storage/objects";
+import { modelNotFound } from "./device-models";
+
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+const KEY_ATTEMPTS = 5;
+
+/** 8 characters of base32 (lower case) from 5 random bytes: 40 bits, as SPEC §2 says. */
+export function newDeviceKey(): string {
+	const bytes = crypto.getRandomValues(new Uint8Array(5));
+	let bits = 0n;
+	for (const byte of bytes) bits = (bits << 8n) | BigInt(byte);
+	let key = "";
+	for (let i = 7; i >= 0; i--) key += BASE32[Number((bits >> BigInt(i * 5)) & 31n)];
+	return key;
+}
+
+export async function getDeviceOrThrow(db: D1Database, key: string): Promise<Device> {
+	const device = await devices.getDevice(db, key);
+	if (!device) throw deviceNotFound(key);
+	return device;
+}
+
+export function deviceNotFound(key: string): NotFound {
+	return new NotFound("DEVICE_NOT_FOUND", `No device has the key '${key}'.`, { key });
+}
+
+/** Registers a device with a fresh key, drawing again on the (unlikely) collision. */
+export async function createDevice(
+	db: D1Database,
+	input: { model_code: string; name?: string | null },
+	makeKey: () => string = newDeviceKey,
+): Promise<Device> {
+	for (let attempt = 0; attempt < KEY_ATTEMPTS; attempt++) {
+		const key = makeKey();
+		const outcome = await devices.insertDevice(db, {
+			key,
+			modelCode: input.model_code,
+			name: input.name ?? null,
+			now: nowIso(),
+		});
+		if (outcome === "no_model") throw modelNotFound(input.model_code);
+		if (outcome === "created") return getDeviceOrThrow(db, key);
+	}
+	throw new Error(`no free device key after ${KEY_ATTEMPTS} attempts`);
+}
+
+export async function patchDevice(
+	db: D1Database,
+	key: string,
+	patch: { name?: string | null; active?: boolean },
+): Promise<Device> {
+	if (!(await devices.updateDevice(db, key, { ...patch, now: nowIso() }))) {
+		throw deviceNotFound(key);
+	}
+	return getDeviceOrThrow(db, key);
+}
+
+/** D1 first (the device and its core dump rows), then the device's core dump objects. */
+export async function deleteDevice(env: { DB: D1Database; BLOBS: R2Bucket }, key: string) {
+	const deleted = await devices.deleteDevice(env.DB, key);
+	if (!deleted) throw deviceNotFound(key);
+	await deletePrefix(env.BLOBS, deviceCoredumpPrefix(deleted.model_code, deleted.key));
+}
