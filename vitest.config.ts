@@ -7,6 +7,8 @@ const keys = await testKeys();
 
 export default defineConfig({
 	test: {
+		// Keep the per-request log lines of passing tests out of the output.
+		silent: "passed-only",
 		projects: [
 			{
 				plugins: [
@@ -25,7 +27,6 @@ export default defineConfig({
 				],
 				test: {
 					name: "worker",
-					silent: "passed-only",
 					include: ["test/**/*.test.ts"],
 					exclude: ["test/e2e/**"],
 					setupFiles: ["./test/helpers/apply-migrations.ts"],
@@ -35,7 +36,6 @@ export default defineConfig({
 			{
 				test: {
 					name: "e2e",
-					silent: "passed-only",
 					include: ["test/e2e/**/*.test.ts"],
 					environment: "node",
 					globalSetup: ["./test/e2e/global-setup.ts"],

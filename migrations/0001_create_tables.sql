@@ -29,6 +29,8 @@ CREATE TABLE firmware_versions (
   version TEXT NOT NULL,
   format TEXT NOT NULL CHECK (format IN ('zip', 'bin')),
   sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+  -- What a device running this image reports from esp_partition_get_sha256().
+  partition_sha256 TEXT NOT NULL CHECK (length(partition_sha256) = 64),
   size INTEGER NOT NULL CHECK (size > 0),
   chip TEXT NOT NULL,
   project_name TEXT NOT NULL,
