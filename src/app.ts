@@ -6,7 +6,10 @@ import { allowedMethods } from "./http/method-not-allowed";
 import { requestLog } from "./http/request-log";
 import { deviceModelRoutes } from "./routes/device-models";
 import { deviceRoutes } from "./routes/devices";
+import { firmwareAdminRoutes } from "./routes/firmware-admin";
 import { healthRoutes } from "./routes/health";
+import { iotRoutes } from "./routes/iot";
+import { pipelineRoutes } from "./routes/pipeline";
 
 export const app = new OpenAPIHono<AppEnv>();
 
@@ -15,6 +18,9 @@ app.use("*", requestLog);
 app.route("/", healthRoutes);
 app.route("/", deviceModelRoutes);
 app.route("/", deviceRoutes);
+app.route("/", firmwareAdminRoutes);
+app.route("/", pipelineRoutes);
+app.route("/", iotRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
 	type: "http",

@@ -74,14 +74,15 @@ export async function deleteModelIfNoDevices(
 	db: D1Database,
 	code: string,
 ): Promise<"deleted" | "missing" | "has_devices"> {
-	const result = await db
+	// RETURNING, not meta.changes: D1 counts the rows removed by cascade as changes too.
+	const deleted = await db
 		.prepare(
 			`DELETE FROM device_models WHERE code = ?1
-         AND NOT EXISTS (SELECT 1 FROM devices WHERE model_code = ?1)`,
+         AND NOT EXISTS (SELECT 1 FROM devices WHERE model_code = ?1) RETURNING code`,
 		)
 		.bind(code)
-		.run();
-	if (result.meta.changes === 1) return "deleted";
+		.first();
+	if (deleted) return "deleted";
 	const exists = await db.prepare("SELECT 1 FROM device_models WHERE code = ?1").bind(code).first();
 	return exists ? "has_devices" : "missing";
 }

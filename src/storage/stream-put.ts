@@ -94,7 +94,8 @@ async function putUnknownLength(
 			await bucket.put(key, pending.subarray(0, filled), options);
 			return total;
 		}
-		if (filled > 0) parts.push(await upload.uploadPart(parts.length + 1, pending.subarray(0, filled)));
+		if (filled > 0)
+			parts.push(await upload.uploadPart(parts.length + 1, pending.subarray(0, filled)));
 		await upload.complete(parts);
 		return total;
 	} catch (err) {

@@ -1,0 +1,199 @@
+import { createRoute } from "@hono/zod-openapi";
+import { operation, requireRoles } from "../auth/middleware";
+import { limitsOf } from "../env";
+import { NotFound } from "../errors";
+import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
+import { DeviceModelSchema } from "../schemas/device-models";
+import {
+	FirmwareVersionList,
+	firmwareUploadBody,
+	imageResponses,
+	UploadResultSchema,
+	VersionParams,
+} from "../schemas/firmware";
+import { getModelOrThrow } from "../services/device-models";
+import { serveImage } from "../services/firmware-download";
+import { uploadFirmware } from "../services/firmware-upload";
+import {
+	activate,
+	currentVersionOrThrow,
+	deleteVersion,
+	getVersionOrThrow,
+	versionHistory,
+} from "../services/firmware-versions";
+import { countBytes, deferTo } from "./context";
+import { createRouter } from "./router";
+
+const admin = (name: string) => [operation(name), requireRoles("admin")];
+const security = [{ bearerAuth: [] }];
+const tags = ["Firmware (admin)"];
+const base = "/api/device-models/{code}/firmware";
+
+export const firmwareAdminRoutes = createRouter()
+	.openapi(
+		createRoute({
+			method: "post",
+			path: base,
+			tags,
+			security,
+			summary: "Upload firmware for a model (same as the pipeline upload)",
+			middleware: admin("upload_firmware"),
+			request: { params: ModelCodeParam, body: firmwareUploadBody },
+			responses: {
+				200: jsonContent(UploadResultSchema, "Stored and current"),
+				...errorResponses(400, 401, 403, 404, 409, 413),
+			},
+		}),
+		async (c) => {
+			const { code } = c.req.valid("param");
+			const facts = c.get("facts");
+			facts.model = code;
+			const result = await uploadFirmware(c.env, limitsOf(c.env), code, c.req.raw, {
+				defer: deferTo(c),
+				onFormat: () => {},
+			});
+			facts.bytes = result.size;
+			return c.json(result, 200);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "get",
+			path: base,
+			tags,
+			security,
+			summary: "Download the model's current app image (GET or HEAD, ranges, ETag)",
+			middleware: admin("download_firmware"),
+			request: { params: ModelCodeParam },
+			responses: { ...imageResponses, ...errorResponses(400, 401, 403, 404, 416) },
+		}),
+		async (c) => {
+			const { code } = c.req.valid("param");
+			c.get("facts").model = code;
+			const row = await currentVersionOrThrow(c.env.DB, code);
+			return serveImage(c.env, c.req.raw, row, {
+				immutable: false,
+				defer: deferTo(c),
+				onBytes: countBytes(c),
+			}) as never;
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "get",
+			path: `${base}/versions`,
+			tags,
+			security,
+			summary: "The model's stored versions, newest first",
+			middleware: admin("list_firmware_versions"),
+			request: { params: ModelCodeParam },
+			responses: {
+				200: jsonContent(FirmwareVersionList, "The versions"),
+				...errorResponses(400, 401, 403, 404),
+			},
+		}),
+		async (c) => {
+			const { code } = c.req.valid("param");
+			c.get("facts").model = code;
+			const versions = await versionHistory(c.env.DB, code);
+			return c.json({ versions, count: versions.length }, 200);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "get",
+			path: `${base}/versions/{version}/bin`,
+			tags,
+			security,
+			summary: "One version's app image (GET or HEAD, ranges, ETag)",
+			middleware: admin("download_firmware"),
+			request: { params: VersionParams },
+			responses: { ...imageResponses, ...errorResponses(400, 401, 403, 404, 416) },
+		}),
+		async (c) => {
+			const { code, version } = c.req.valid("param");
+			c.get("facts").model = code;
+			await getModelOrThrow(c.env.DB, code);
+			const row = await getVersionOrThrow(c.env.DB, code, version);
+			return serveImage(c.env, c.req.raw, row, {
+				immutable: true,
+				defer: deferTo(c),
+				onBytes: countBytes(c),
+			}) as never;
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "get",
+			path: `${base}/versions/{version}/zip`,
+			tags,
+			security,
+			summary: "One version's bundle as uploaded; 404 for a bare-image version",
+			middleware: admin("download_firmware_bundle"),
+			request: { params: VersionParams },
+			responses: {
+				200: { description: "The ZIP bundle", content: { "application/zip": { schema: {} } } },
+				...errorResponses(400, 401, 403, 404),
+			},
+		}),
+		async (c) => {
+			const { code, version } = c.req.valid("param");
+			c.get("facts").model = code;
+			await getModelOrThrow(c.env.DB, code);
+			const row = await getVersionOrThrow(c.env.DB, code, version);
+			const object = row.bundle_key ? await c.env.BLOBS.get(row.bundle_key) : null;
+			if (!object) {
+				throw new NotFound(
+					"BUNDLE_NOT_FOUND",
+					`Version '${version}' was uploaded as a bare image.`,
+				);
+			}
+			c.get("facts").bytes = object.size;
+			return new Response(object.body, {
+				headers: {
+					"content-type": "application/zip",
+					"content-length": String(object.size),
+					"content-disposition": `attachment; filename="firmware-${code}-${version}.zip"`,
+				},
+			}) as never;
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "post",
+			path: `${base}/versions/{version}/activate`,
+			tags,
+			security,
+			summary: "Make a stored version current (roll back or forward)",
+			middleware: admin("activate_firmware_version"),
+			request: { params: VersionParams },
+			responses: {
+				200: jsonContent(DeviceModelSchema, "The model, with its new current version"),
+				...errorResponses(400, 401, 403, 404),
+			},
+		}),
+		async (c) => {
+			const { code, version } = c.req.valid("param");
+			c.get("facts").model = code;
+			await activate(c.env, code, version, deferTo(c));
+			return c.json(await getModelOrThrow(c.env.DB, code), 200);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "delete",
+			path: `${base}/versions/{version}`,
+			tags,
+			security,
+			summary: "Delete a version that is not current",
+			middleware: admin("delete_firmware_version"),
+			request: { params: VersionParams },
+			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404, 409) },
+		}),
+		async (c) => {
+			const { code, version } = c.req.valid("param");
+			c.get("facts").model = code;
+			await deleteVersion(c.env, code, version);
+			return c.body(null, 204);
+		},
+	);

@@ -1,0 +1,86 @@
+import { createRoute } from "@hono/zod-openapi";
+import { operation, requireDevice } from "../auth/middleware";
+import { getCurrentVersion, getVersionBySha256 } from "../db/firmware-versions";
+import { NotFound } from "../errors";
+import { errorResponses, jsonContent } from "../schemas/common";
+import { DeviceFirmwareVersion, imageResponses, ShaParam } from "../schemas/firmware";
+import { serveImage } from "../services/firmware-download";
+import { countBytes, deferTo } from "./context";
+import { createRouter } from "./router";
+
+const device = (name: string) => [operation(name), requireDevice];
+const security = [{ bearerAuth: [] }];
+const tags = ["Devices (OTA)"];
+
+function noFirmware(): NotFound {
+	return new NotFound("FIRMWARE_NOT_FOUND", "There is no firmware for this device's model.");
+}
+
+export const iotRoutes = createRouter()
+	.openapi(
+		createRoute({
+			method: "get",
+			path: "/api/iot/firmware",
+			tags,
+			security,
+			summary: "The current app image of the device's model (GET or HEAD, ranges, ETag)",
+			middleware: device("iot_get_firmware"),
+			responses: { ...imageResponses, ...errorResponses(401, 403, 404, 416) },
+		}),
+		async (c) => {
+			const row = await getCurrentVersion(c.env.DB, c.get("device").model_code);
+			if (!row) throw noFirmware();
+			return serveImage(c.env, c.req.raw, row, {
+				immutable: false,
+				defer: deferTo(c),
+				onBytes: countBytes(c),
+			}) as never;
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "get",
+			path: "/api/iot/firmware/{sha256}",
+			tags,
+			security,
+			summary: "An app image of the device's model by content hash: immutable, safe to resume",
+			middleware: device("iot_get_firmware"),
+			request: { params: ShaParam },
+			responses: { ...imageResponses, ...errorResponses(400, 401, 403, 404, 416) },
+		}),
+		async (c) => {
+			const { sha256 } = c.req.valid("param");
+			const row = await getVersionBySha256(c.env.DB, c.get("device").model_code, sha256);
+			if (!row) throw noFirmware();
+			return serveImage(c.env, c.req.raw, row, {
+				immutable: true,
+				defer: deferTo(c),
+				onBytes: countBytes(c),
+			}) as never;
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "get",
+			path: "/api/iot/firmware-version",
+			tags,
+			security,
+			summary: "The current firmware version of the device's model",
+			middleware: device("iot_get_firmware_version"),
+			responses: {
+				200: jsonContent(DeviceFirmwareVersion, "The current version (nulls when none)"),
+				...errorResponses(401, 403, 404),
+			},
+		}),
+		async (c) => {
+			const row = await getCurrentVersion(c.env.DB, c.get("device").model_code);
+			return c.json(
+				{
+					firmware_version: row?.version ?? null,
+					sha256: row?.sha256 ?? null,
+					size: row?.size ?? null,
+				},
+				200,
+			);
+		},
+	);

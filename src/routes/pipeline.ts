@@ -1,0 +1,68 @@
+import { createRoute } from "@hono/zod-openapi";
+import { operation, requireRoles } from "../auth/middleware";
+import { limitsOf } from "../env";
+import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
+import {
+	firmwareUploadBody,
+	PipelineFirmwareVersion,
+	UploadResultSchema,
+} from "../schemas/firmware";
+import { getModelOrThrow } from "../services/device-models";
+import { uploadFirmware } from "../services/firmware-upload";
+import { deferTo } from "./context";
+import { createRouter } from "./router";
+
+const pipeline = (name: string) => [operation(name), requireRoles("pipeline")];
+const security = [{ bearerAuth: [] }];
+const tags = ["Pipeline"];
+
+export const pipelineRoutes = createRouter()
+	.openapi(
+		createRoute({
+			method: "post",
+			path: "/api/pipeline/models/{code}/firmware",
+			tags,
+			security,
+			summary: "Upload a firmware bundle or bare app image from CI; it becomes current",
+			middleware: pipeline("pipeline_upload_firmware"),
+			request: { params: ModelCodeParam, body: firmwareUploadBody },
+			responses: {
+				200: jsonContent(UploadResultSchema, "Stored and current"),
+				...errorResponses(400, 401, 403, 404, 409, 413),
+			},
+		}),
+		async (c) => {
+			const { code } = c.req.valid("param");
+			const facts = c.get("facts");
+			facts.model = code;
+			const result = await uploadFirmware(c.env, limitsOf(c.env), code, c.req.raw, {
+				defer: deferTo(c),
+				onFormat: (format) => {
+					if (format === "zip") facts.operation = "pipeline_upload_firmware_zip";
+				},
+			});
+			facts.bytes = result.size;
+			return c.json(result, 200);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "get",
+			path: "/api/pipeline/models/{code}/firmware-version",
+			tags,
+			security,
+			summary: "The model's current firmware version (null when none)",
+			middleware: pipeline("pipeline_get_firmware_version"),
+			request: { params: ModelCodeParam },
+			responses: {
+				200: jsonContent(PipelineFirmwareVersion, "The current version"),
+				...errorResponses(400, 401, 403, 404),
+			},
+		}),
+		async (c) => {
+			const { code } = c.req.valid("param");
+			c.get("facts").model = code;
+			const model = await getModelOrThrow(c.env.DB, code);
+			return c.json({ code, firmware_version: model.firmware_version }, 200);
+		},
+	);

@@ -1,0 +1,107 @@
+import {
+	deleteVersionIfNotCurrent,
+	getCurrentVersion,
+	getVersion,
+	listVersions,
+	type VersionRow,
+	type VersionWithCurrent,
+} from "../db/firmware-versions";
+import type { Env } from "../env";
+import { Conflict, NotFound } from "../errors";
+import { deleteKeys } from "../storage/objects";
+import { getModelOrThrow } from "./device-models";
+import { activateIfNotCurrent, notifyCurrent } from "./firmware-current";
+
+export interface VersionView {
+	version: string;
+	format: "zip" | "bin";
+	sha256: string;
+	size: number;
+	chip: string;
+	project_name: string;
+	idf_version: string;
+	secure_version: number;
+	git_commit: string | null;
+	elf_sha256: string | null;
+	uploaded_at: string;
+	current: boolean;
+}
+
+export function toVersionView(row: VersionWithCurrent): VersionView {
+	return {
+		version: row.version,
+		format: row.format,
+		sha256: row.sha256,
+		size: row.size,
+		chip: row.chip,
+		project_name: row.project_name,
+		idf_version: row.idf_version,
+		secure_version: row.secure_version,
+		git_commit: row.git_commit,
+		elf_sha256: row.elf_sha256,
+		uploaded_at: row.uploaded_at,
+		current: row.current === 1,
+	};
+}
+
+export async function versionHistory(db: D1Database, model: string): Promise<VersionView[]> {
+	await getModelOrThrow(db, model);
+	return (await listVersions(db, model)).map(toVersionView);
+}
+
+export async function getVersionOrThrow(db: D1Database, model: string, version: string) {
+	const row = await getVersion(db, model, version);
+	if (!row) throw versionNotFound(model, version);
+	return row;
+}
+
+function versionNotFound(model: string, version: string): NotFound {
+	return new NotFound(
+		"VERSION_NOT_FOUND",
+		`Model '${model}' has no firmware version '${version}'.`,
+		{ code: model, version },
+	);
+}
+
+/** The model's current version; 404 for an unknown model or a model without firmware. */
+export async function currentVersionOrThrow(db: D1Database, model: string): Promise<VersionRow> {
+	const row = await getCurrentVersion(db, model);
+	if (row) return row;
+	await getModelOrThrow(db, model);
+	throw new NotFound("FIRMWARE_NOT_FOUND", `Model '${model}' has no firmware yet.`, {
+		code: model,
+	});
+}
+
+/** Rolls back or forward to a stored version; devices are told when the current one changed. */
+export async function activate(
+	env: Env,
+	model: string,
+	version: string,
+	defer: (work: Promise<unknown>) => void,
+): Promise<void> {
+	await getModelOrThrow(env.DB, model);
+	const row = await getVersionOrThrow(env.DB, model, version);
+	const changed = await activateIfNotCurrent(env.DB, row);
+	if (changed) notifyCurrent(env, row, defer);
+	else if (!(await getVersion(env.DB, model, version))) throw versionNotFound(model, version);
+}
+
+/** Deletes a version that is not current: D1 first, then its objects. */
+export async function deleteVersion(env: Env, model: string, version: string): Promise<void> {
+	await getModelOrThrow(env.DB, model);
+	const deleted = await deleteVersionIfNotCurrent(env.DB, model, version);
+	if (deleted) {
+		await deleteKeys(
+			env.BLOBS,
+			[deleted.image_key, deleted.bundle_key].filter((k) => k !== null),
+		);
+		return;
+	}
+	const row = await getVersionOrThrow(env.DB, model, version);
+	throw new Conflict(
+		"VERSION_IS_CURRENT",
+		`Version '${row.version}' is the current firmware of '${model}'; activate another version first.`,
+		{ code: model, version },
+	);
+}
