@@ -7,6 +7,7 @@ import {
 	readSegments,
 	segmentChecksum,
 } from "./app-image-layout";
+import { sha256Hex, toHex } from "./hex";
 
 /**
  * The ESP app image (.bin) checked as an ESP-IDF bootloader or OTA update checks it
@@ -100,7 +101,7 @@ export async function parseAppImage(bytes: Uint8Array): Promise<AppImageInfo> {
 	}
 
 	// What a device hashes: everything before the appended hash (or the whole image without one).
-	const imageDigest = toHex(await sha256(bytes.subarray(0, hashOffset)));
+	const imageDigest = await sha256Hex(bytes.subarray(0, hashOffset));
 	if (header.hashAppended) {
 		const appended = toHex(bytes.subarray(hashOffset, imageLength));
 		if (appended !== imageDigest) {
@@ -113,10 +114,10 @@ export async function parseAppImage(bytes: Uint8Array): Promise<AppImageInfo> {
 	}
 
 	const desc = readAppDesc(bytes, segments[0]?.length ?? 0);
-	const sha256Hex = bytes.length === hashOffset ? imageDigest : toHex(await sha256(bytes));
+	const fileDigest = bytes.length === hashOffset ? imageDigest : await sha256Hex(bytes);
 	return {
 		size: bytes.length,
-		sha256: sha256Hex,
+		sha256: fileDigest,
 		chip: header.chip,
 		chipId: header.chipId,
 		minChipRevFull: header.minChipRevFull,
@@ -134,14 +135,4 @@ export async function parseAppImage(bytes: Uint8Array): Promise<AppImageInfo> {
 		imageLength,
 		partitionSha256: imageDigest,
 	};
-}
-
-async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-	return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-}
-
-function toHex(bytes: Uint8Array): string {
-	let out = "";
-	for (const b of bytes) out += b.toString(16).padStart(2, "0");
-	return out;
 }
