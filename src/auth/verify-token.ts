@@ -38,6 +38,8 @@ export async function verifyAuthorization(
 			audience,
 			algorithms: ALGORITHMS,
 			clockTolerance: clockSkewSeconds(env),
+			// Without this jose accepts a token that has no `exp` at all, forever.
+			requiredClaims: ["exp"],
 		});
 		return {
 			subject: typeof payload.sub === "string" ? payload.sub : "",
@@ -95,8 +97,9 @@ function tokenError(err: unknown): AppError {
 			"The bearer token's signing algorithm is not accepted.",
 		);
 	}
-	if (err instanceof TypeError) {
-		// jose's remote key set reports a network failure as the fetch's own TypeError.
+	if (!(err instanceof errors.JOSEError) || err.code === errors.JOSEError.code) {
+		// jose's remote key set passes a failed fetch on as the fetch's own error, and reports a
+		// provider that answers other than 200 with JSON as a plain JOSEError.
 		return new ServiceUnavailable(
 			"AUTH_UNAVAILABLE",
 			"The identity provider could not be reached.",
