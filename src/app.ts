@@ -10,6 +10,7 @@ import { firmwareAdminRoutes } from "./routes/firmware-admin";
 import { healthRoutes } from "./routes/health";
 import { iotRoutes } from "./routes/iot";
 import { pipelineRoutes } from "./routes/pipeline";
+import { uploadScriptRoutes } from "./routes/upload-scripts";
 
 export const app = new OpenAPIHono<AppEnv>();
 
@@ -21,6 +22,7 @@ app.route("/", deviceRoutes);
 app.route("/", firmwareAdminRoutes);
 app.route("/", pipelineRoutes);
 app.route("/", iotRoutes);
+app.route("/", uploadScriptRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
 	type: "http",
