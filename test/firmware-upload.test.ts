@@ -56,6 +56,7 @@ describe("firmware upload", () => {
 		});
 		expect(await bytesOf(bin)).toEqual(fw.image);
 		// Nothing is left in staging; exactly the image and the bundle are stored.
+		expect(await bucketKeys(`staging/${model}/`)).toEqual([]);
 		expect((await bucketKeys(`firmware/${model}/`)).sort()).toEqual(
 			[
 				`firmware/${model}/2.0.1/${fw.sha256}.bin`,
@@ -126,6 +127,7 @@ describe("firmware upload", () => {
 		expect(res.status).toBe(400);
 		expect((await errorOf(res)).code).toBe("ELF_MISMATCH");
 		expect(await bucketKeys(`firmware/${model}/`)).toEqual([]);
+		expect(await bucketKeys(`staging/${model}/`)).toEqual([]);
 		expect((await versions(model)).count).toBe(0);
 	});
 

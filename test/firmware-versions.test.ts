@@ -103,6 +103,7 @@ describe("firmware history, activation and deletion", () => {
 		expect(res.status).toBe(204);
 		expect(await bucketKeys(`firmware/${model}/`)).toEqual([]);
 		expect(await bucketKeys(`coredumps/${model}/`)).toEqual([]);
+		expect(await bucketKeys(`staging/${model}/`)).toEqual([]);
 		const rows = await env.DB.prepare(
 			"SELECT count(*) AS n FROM firmware_versions WHERE model_code = ?1",
 		)

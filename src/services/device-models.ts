@@ -2,7 +2,7 @@ import type { DeviceModel } from "../db/device-models";
 import * as models from "../db/device-models";
 import { nowIso } from "../db/time";
 import { Conflict, NotFound } from "../errors";
-import { modelCoredumpPrefix, modelFirmwarePrefix } from "../storage/keys";
+import { modelCoredumpPrefix, modelFirmwarePrefix, modelStagingPrefix } from "../storage/keys";
 import { deletePrefix } from "../storage/objects";
 
 export async function getModelOrThrow(db: D1Database, code: string): Promise<DeviceModel> {
@@ -59,6 +59,11 @@ export async function deleteModel(env: { DB: D1Database; BLOBS: R2Bucket }, code
 			{ code },
 		);
 	}
-	await deletePrefix(env.BLOBS, modelFirmwarePrefix(code));
-	await deletePrefix(env.BLOBS, modelCoredumpPrefix(code));
+	for (const prefix of [
+		modelFirmwarePrefix(code),
+		modelStagingPrefix(code),
+		modelCoredumpPrefix(code),
+	]) {
+		await deletePrefix(env.BLOBS, prefix);
+	}
 }

@@ -6,12 +6,12 @@ import { isDeviceKey, isFirmwareVersion, isModelCode, isSha256Hex } from "../lib
  *
  *   firmware/<model>/<version>/<image sha256>.bin   the app image, served to devices
  *   firmware/<model>/<version>/<image sha256>.zip   the bundle, as uploaded
- *   firmware/<model>/.staging/<upload id>.zip       a bundle while it is being validated
+ *   staging/<model>/<upload id>.zip                 a bundle while it is being validated
  *   coredumps/<model>/<device>/<file name>          a core dump with its metadata
  *
  * The image hash in the name makes a replaced version's new bytes a new object, so a download
- * in flight keeps reading the bytes it started with. Versions never start with ".", so the
- * staging folder can never collide with a version.
+ * in flight keeps reading the bytes it started with. Staging has a top-level prefix of its own
+ * so one R2 lifecycle rule can expire what an interrupted upload left there.
  */
 
 function check(ok: boolean, what: string, value: string): void {
@@ -40,9 +40,14 @@ export function bundleKey(model: string, version: string, sha256: string): strin
 
 const UPLOAD_ID = /^[0-9a-f-]{36}$/;
 
+export function modelStagingPrefix(model: string): string {
+	check(isModelCode(model), "model code", model);
+	return `staging/${model}/`;
+}
+
 export function stagingKey(model: string, uploadId: string): string {
 	check(UPLOAD_ID.test(uploadId), "upload id", uploadId);
-	return `${modelFirmwarePrefix(model)}.staging/${uploadId}.zip`;
+	return `${modelStagingPrefix(model)}${uploadId}.zip`;
 }
 
 export function modelCoredumpPrefix(model: string): string {
