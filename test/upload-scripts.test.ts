@@ -237,6 +237,38 @@ describe("literals", () => {
 	});
 });
 
+describe("upload.sh and upload.ps1", () => {
+	it("say the same things, step for step", () => {
+		const sh = renderUploadScript("sh", { baseUrl: "https://x", tokenUrl: "" });
+		const ps1 = renderUploadScript("ps1", { baseUrl: "https://x", tokenUrl: "" });
+		for (const message of [
+			"build/project_description.json here: run this in the ESP-IDF project root",
+			"is not a model code (1-50 characters of a-z, 0-9 and _)",
+			"pass the model code as the first argument",
+			"pass the image path as the second argument",
+			"uploading the bare app image (core dumps of this version cannot be decoded against its ELF)",
+			"no credentials: set IOTSUPPORT_TOKEN to a bearer token with the pipeline role",
+			"has no token URL configured: set IOTSUPPORT_TOKEN or IOTSUPPORT_TOKEN_URL",
+			"the token URL refused the client credentials (HTTP",
+			"is not a bearer token (it is empty or has characters a token cannot have)",
+			"the server refused the upload: HTTP",
+			"(the token needs the pipeline or admin role)",
+			"/api/pipeline/models/$model/firmware",
+			"Stored firmware version",
+			"Unchanged: this image was already stored as version",
+			"Replaced: version",
+			"grant_type",
+			"client_credentials",
+			"git_revision",
+			"project_version",
+			"config_file",
+		]) {
+			expect(sh, message).toContain(message);
+			expect(ps1, message).toContain(message);
+		}
+	});
+});
+
 describe("OpenAPI", () => {
 	it("documents both scripts", () => {
 		const doc = uploadScriptRoutes.getOpenAPI31Document({
