@@ -50,7 +50,7 @@ export function notConfigured(): AppError {
 function parseJwks(text: string): JSONWebKeySet {
 	try {
 		const value = JSON.parse(text) as JSONWebKeySet;
-		if (Array.isArray(value.keys)) return value;
+		if (Array.isArray(value.keys) && value.keys.length > 0) return value;
 	} catch {
 		// fall through
 	}

@@ -30,8 +30,11 @@ export async function verifyAuthorization(
 	const issuer = env.OIDC_ISSUER?.trim();
 	const audience = env.OIDC_AUDIENCE?.trim();
 	if (!issuer || !audience) throw notConfigured();
+	// A broken inline key set is a configuration fault (503) whatever the request carries; a
+	// remote one is only fetched for a request that has a token to check.
+	const inlineKeys = env.OIDC_JWKS?.trim() ? await keySetFor(env) : null;
 	const token = bearerToken(header);
-	const keys = await keySetFor(env);
+	const keys = inlineKeys ?? (await keySetFor(env));
 	try {
 		const { payload } = await jwtVerify(token, keys, {
 			issuer,

@@ -300,13 +300,16 @@ describe("without configuration", () => {
 	it.each<[string, string]>([
 		["is not JSON", "{keys"],
 		["is no key set", '{"keys":"x"}'],
-	])("answers 503 AUTH_NOT_CONFIGURED to a token when OIDC_JWKS %s", async (_, jwksText) => {
+		["has no keys", '{"keys":[]}'],
+	])("answers 503 AUTH_NOT_CONFIGURED, token or not, when OIDC_JWKS %s", async (_, jwksText) => {
 		const res = await call(
 			"/api/device-models",
 			{ OIDC_JWKS: jwksText },
 			{ token: await adminToken() },
 		);
 		await expectError(res, 503, "AUTH_NOT_CONFIGURED");
+		const anonymous = await call("/api/device-models", { OIDC_JWKS: jwksText });
+		await expectError(anonymous, 503, "AUTH_NOT_CONFIGURED");
 		expect(requested).toEqual([]);
 	});
 
