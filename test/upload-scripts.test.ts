@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -266,6 +266,30 @@ describe("upload.sh and upload.ps1", () => {
 			expect(sh, message).toContain(message);
 			expect(ps1, message).toContain(message);
 		}
+	});
+});
+
+describe("through the Worker", () => {
+	it("serves both scripts publicly, for the origin the request reached", async () => {
+		for (const kind of ["sh", "ps1"]) {
+			const res = await exports.default.fetch(`https://ota.test/api/pipeline/upload.${kind}`, {
+				headers: { "X-Forwarded-Host": "evil.example", Forwarded: "host=evil.example" },
+			});
+			expect(res.status).toBe(200);
+			const script = await res.text();
+			expect(script).toContain("'https://ota.test'");
+			expect(script).not.toContain("evil.example");
+		}
+	});
+
+	it("lists both scripts in /api/openapi.json", async () => {
+		const doc = (await (
+			await exports.default.fetch("https://ota.test/api/openapi.json")
+		).json()) as {
+			paths: Record<string, { get?: unknown }>;
+		};
+		expect(doc.paths["/api/pipeline/upload.sh"]?.get).toBeDefined();
+		expect(doc.paths["/api/pipeline/upload.ps1"]?.get).toBeDefined();
 	});
 });
 
