@@ -1,0 +1,118 @@
+import { createRoute } from "@hono/zod-openapi";
+import { operation, requireRoles } from "../auth/middleware";
+import { errorResponses, jsonContent } from "../schemas/common";
+import {
+	CoredumpList,
+	CoredumpParams,
+	CoredumpSchema,
+	coredumpDownloadResponse,
+} from "../schemas/coredumps";
+import { DeviceKeyParam } from "../schemas/devices";
+import {
+	deleteAllCoredumps,
+	deleteOneCoredump,
+	downloadCoredump,
+	getCoredumpRowOrThrow,
+	listDeviceCoredumps,
+	toCoredump,
+} from "../services/coredumps";
+import { countBytes } from "./context";
+import { createRouter } from "./router";
+
+const admin = (name: string) => [operation(name), requireRoles("admin")];
+const security = [{ bearerAuth: [] }];
+const tags = ["Core dumps (admin)"];
+const base = "/api/devices/{key}/coredumps";
+
+export const coredumpAdminRoutes = createRouter()
+	.openapi(
+		createRoute({
+			method: "get",
+			path: base,
+			tags,
+			security,
+			summary: "List a device's core dumps, newest first",
+			middleware: admin("list_coredumps"),
+			request: { params: DeviceKeyParam },
+			responses: {
+				200: jsonContent(CoredumpList, "The device's core dumps"),
+				...errorResponses(400, 401, 403, 404),
+			},
+		}),
+		async (c) => {
+			const coredumps = await listDeviceCoredumps(c.env.DB, c.req.valid("param").key);
+			return c.json({ coredumps, count: coredumps.length }, 200);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "get",
+			path: `${base}/{id}`,
+			tags,
+			security,
+			summary: "One core dump's metadata",
+			middleware: admin("get_coredump"),
+			request: { params: CoredumpParams },
+			responses: {
+				200: jsonContent(CoredumpSchema, "The core dump"),
+				...errorResponses(400, 401, 403, 404),
+			},
+		}),
+		async (c) => {
+			const { key, id } = c.req.valid("param");
+			const row = await getCoredumpRowOrThrow(c.env.DB, key, id);
+			c.get("facts").model = row.model_code;
+			return c.json(toCoredump(row), 200);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "get",
+			path: `${base}/{id}/download`,
+			tags,
+			security,
+			summary: "Download a core dump's raw bytes under its stored file name",
+			middleware: admin("download_coredump"),
+			request: { params: CoredumpParams },
+			responses: { 200: coredumpDownloadResponse, ...errorResponses(400, 401, 403, 404) },
+		}),
+		async (c) => {
+			const { key, id } = c.req.valid("param");
+			const res = await downloadCoredump(c.env, key, id);
+			countBytes(c)(Number(res.headers.get("content-length")));
+			return res as never;
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "delete",
+			path: `${base}/{id}`,
+			tags,
+			security,
+			summary: "Delete one core dump",
+			middleware: admin("delete_coredump"),
+			request: { params: CoredumpParams },
+			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) },
+		}),
+		async (c) => {
+			const { key, id } = c.req.valid("param");
+			await deleteOneCoredump(c.env, key, id);
+			return c.body(null, 204);
+		},
+	)
+	.openapi(
+		createRoute({
+			method: "delete",
+			path: base,
+			tags,
+			security,
+			summary: "Delete every core dump of a device (the device stays)",
+			middleware: admin("delete_coredumps"),
+			request: { params: DeviceKeyParam },
+			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) },
+		}),
+		async (c) => {
+			await deleteAllCoredumps(c.env, c.req.valid("param").key);
+			return c.body(null, 204);
+		},
+	);
