@@ -4,6 +4,8 @@ import type { AppEnv } from "./hono-env";
 import { errorResponse } from "./http/error-response";
 import { allowedMethods } from "./http/method-not-allowed";
 import { requestLog } from "./http/request-log";
+import { coredumpAdminRoutes } from "./routes/coredumps-admin";
+import { coredumpDeviceRoutes } from "./routes/coredumps-device";
 import { deviceModelRoutes } from "./routes/device-models";
 import { deviceRoutes } from "./routes/devices";
 import { firmwareAdminRoutes } from "./routes/firmware-admin";
@@ -23,6 +25,8 @@ app.route("/", firmwareAdminRoutes);
 app.route("/", pipelineRoutes);
 app.route("/", iotRoutes);
 app.route("/", uploadScriptRoutes);
+app.route("/", coredumpAdminRoutes);
+app.route("/", coredumpDeviceRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
 	type: "http",

@@ -1,16 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { app } from "../../src/app";
 import type { Env } from "../../src/env";
-import { coredumpAdminRoutes } from "../../src/routes/coredumps-admin";
-import { coredumpDeviceRoutes } from "../../src/routes/coredumps-device";
 import { api, errorOf } from "../helpers/api";
 import { bucketKeys, createDevice, createModel, fetchWithEnv } from "../helpers/fleet";
-
-// The app serves these routes once src/app.ts mounts them; until then the tests mount them.
-if (!app.routes.some((route) => route.path === "/api/iot/coredump")) {
-	app.route("/", coredumpDeviceRoutes).route("/", coredumpAdminRoutes);
-}
 
 const PATH = "/api/iot/coredump?chip=esp32c3&firmware_version=2.0.0";
 const MODEL = "limits";

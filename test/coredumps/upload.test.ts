@@ -1,16 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { app } from "../../src/app";
-import { coredumpAdminRoutes } from "../../src/routes/coredumps-admin";
-import { coredumpDeviceRoutes } from "../../src/routes/coredumps-device";
 import { api, errorOf } from "../helpers/api";
 import { bucketKeys, createDevice, createModel } from "../helpers/fleet";
 import { adminToken, deviceToken, pipelineToken } from "../helpers/tokens";
-
-// The app serves these routes once src/app.ts mounts them; until then the tests mount them.
-if (!app.routes.some((route) => route.path === "/api/iot/coredump")) {
-	app.route("/", coredumpDeviceRoutes).route("/", coredumpAdminRoutes);
-}
 
 const QUERY = "chip=esp32s3&firmware_version=1.4.2-rc.1%2Bg7d0e";
 const dump = (size: number, seed = 1) =>
