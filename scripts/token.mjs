@@ -8,7 +8,11 @@ const usage = "usage: npm run -s token -- admin | pipeline | device <model_code>
 let claims;
 if (kind === "admin" || kind === "pipeline") {
 	claims = { sub: `local-${kind}`, azp: `local-${kind}`, roles: [kind] };
-} else if (kind === "device" && /^[a-z0-9_]{1,50}$/.test(model ?? "") && /^[a-z0-9]{8}$/.test(key ?? "")) {
+} else if (
+	kind === "device" &&
+	/^[a-z0-9_]{1,50}$/.test(model ?? "") &&
+	/^[a-z0-9]{8}$/.test(key ?? "")
+) {
 	const clientId = `iotdevice-${model}-${key}`;
 	claims = { sub: clientId, azp: clientId };
 } else {

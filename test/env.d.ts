@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import type { Env as AppEnv } from "../src/env";
 
 declare global {

@@ -1,10 +1,13 @@
 import { z } from "@hono/zod-openapi";
+import { ERROR_CODES, type ErrorCode } from "../error-codes";
 import { DEVICE_KEY, FIRMWARE_VERSION, MODEL_CODE, SHA256_HEX } from "../lib/identifiers";
 
 export const ErrorSchema = z
 	.object({
 		error: z.string().openapi({ example: "No device model has the code 'thermo'." }),
-		code: z.string().openapi({ example: "MODEL_NOT_FOUND" }),
+		code: z
+			.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]])
+			.openapi({ example: "MODEL_NOT_FOUND", description: "Stable; see the README for each." }),
 		details: z.record(z.string(), z.unknown()).optional(),
 	})
 	.openapi("Error");

@@ -1,5 +1,5 @@
 import type { CoredumpRow } from "../db/coredumps";
-import { deleteCoredumpsBeyond, insertCoredump } from "../db/coredumps";
+import { deleteCoredumpsBeyond, getCoredump, insertCoredump } from "../db/coredumps";
 import type { Device } from "../db/devices";
 import type { Env, Limits } from "../env";
 import { AppError } from "../errors";
@@ -111,12 +111,19 @@ async function checkRateLimit(env: Env, deviceKey: string, retryAfter: number): 
 	);
 }
 
-/** The D1 row, or no object at all: a dump D1 does not know about is removed again. */
+/**
+ * The D1 row, or no object at all: a dump D1 does not know about is removed again. D1's answer
+ * can be lost after the row was written, so on an error the row is looked up first: found, the
+ * dump is stored; not knowable, the object stays (an unindexed object is garbage, a row without
+ * its bytes is a lost crash report).
+ */
 async function indexOrRemove(env: Env, row: CoredumpRow): Promise<void> {
 	let indexed: boolean;
 	try {
 		indexed = await insertCoredump(env.DB, row);
 	} catch (err) {
+		const stored = await getCoredump(env.DB, row.device_key, row.id).catch(() => undefined);
+		if (stored) return;
 		console.error(
 			JSON.stringify({
 				msg: "core dump index write failed",
@@ -124,9 +131,9 @@ async function indexOrRemove(env: Env, row: CoredumpRow): Promise<void> {
 				error: String(err),
 			}),
 		);
-		await removeObject(env.BLOBS, row.object_key);
+		if (stored === null) await removeObject(env.BLOBS, row.object_key);
 		throw new AppError(
-			500,
+			503,
 			"COREDUMP_NOT_STORED",
 			"The core dump could not be stored; send it again.",
 		);

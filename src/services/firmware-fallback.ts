@@ -1,5 +1,6 @@
 import type { VersionRow } from "../db/firmware-versions";
 import type { Env } from "../env";
+import { AppError } from "../errors";
 import { sha256Hex } from "../lib/hex";
 import { readCentralDirectory } from "../lib/zip/central-directory";
 import { readEntry } from "../lib/zip/entry-stream";
@@ -36,10 +37,7 @@ export async function extractImageFromBundle(
 		point("BUNDLE_MISSING");
 		return null;
 	}
-	const source = r2ByteSource(env.BLOBS, row.bundle_key, bundle.size);
-	const entries = await readCentralDirectory(source, { maxEntries: 64 });
-	const entry = entries.find((e) => e.name === `${row.model_code}.bin`);
-	const image = entry ? await readEntry(source, entry, row.size) : null;
+	const image = await imageInBundle(env, row.bundle_key, bundle.size, row);
 	if (!image || (await sha256Hex(image)) !== row.sha256) {
 		logMissing(row, "bundle does not hold the image");
 		point("BUNDLE_MISMATCH");
@@ -54,6 +52,19 @@ export async function extractImageFromBundle(
 	);
 	point("ok", image.byteLength);
 	return image;
+}
+
+/** The bundle's app image; null when the stored bundle no longer reads as one. */
+async function imageInBundle(env: Env, key: string, size: number, row: VersionRow) {
+	try {
+		const source = r2ByteSource(env.BLOBS, key, size);
+		const entries = await readCentralDirectory(source, { maxEntries: 64 });
+		const entry = entries.find((e) => e.name === `${row.model_code}.bin`);
+		return entry ? await readEntry(source, entry, row.size) : null;
+	} catch (err) {
+		if (err instanceof AppError) return null;
+		throw err;
+	}
 }
 
 function logMissing(row: VersionRow, why: string): void {

@@ -75,11 +75,11 @@ async function rowsOf(key: string) {
 }
 
 describe("a failed index write", () => {
-	it("answers 500 COREDUMP_NOT_STORED and leaves no object behind", async () => {
+	it("answers 503 COREDUMP_NOT_STORED (send again) and leaves no object behind", async () => {
 		const device = await createDevice(MODEL);
 		const DB = wrappedDb({ failing: /INSERT INTO coredumps/i });
 		const res = await uploadWith({ DB }, device.token, 1);
-		expect(res.status).toBe(500);
+		expect(res.status).toBe(503);
 		const error = await errorOf(res);
 		expect(error.code).toBe("COREDUMP_NOT_STORED");
 		expect(error.error).not.toMatch(/D1|storage operation/);

@@ -56,18 +56,18 @@ describe("r2ByteSource", () => {
 		);
 	});
 
-	it("answers 500 when the object is gone", async () => {
+	it("answers 503 (retry) when the object is gone", async () => {
 		const source = r2ByteSource(env.BLOBS, "vanished", 100);
 		const error = await refusal(source.read(0, 10));
-		expect([error.status, error.code]).toEqual([500, "STORAGE_OBJECT_MISSING"]);
+		expect([error.status, error.code]).toEqual([503, "STORAGE_OBJECT_MISSING"]);
 		expect((await refusal(source.stream(0, 10))).code).toBe("STORAGE_OBJECT_MISSING");
 	});
 
-	it("answers 500 when the object was replaced by one of another size", async () => {
+	it("answers 503 (retry) when the object was replaced by one of another size", async () => {
 		await env.BLOBS.put("replaced", bytes);
 		const source = r2ByteSource(env.BLOBS, "replaced", 2000);
 		const error = await refusal(source.read(0, 10));
-		expect([error.status, error.code]).toEqual([500, "STORAGE_OBJECT_CHANGED"]);
+		expect([error.status, error.code]).toEqual([503, "STORAGE_OBJECT_CHANGED"]);
 		expect(error.details).toEqual({ expected_size: 2000, actual_size: 1000 });
 	});
 });

@@ -51,13 +51,13 @@ const MESSAGES = {
 } as const;
 
 export type ZipErrorCode = keyof typeof MESSAGES;
-const STATUS: Partial<Record<ZipErrorCode, 413 | 500>> = {
+const STATUS: Partial<Record<ZipErrorCode, 413 | 503>> = {
 	ZIP_CENTRAL_DIRECTORY_TOO_LARGE: 413,
 	ZIP_ENTRY_TOO_LARGE: 413,
-	ZIP_SOURCE_UNREADABLE: 500,
+	ZIP_SOURCE_UNREADABLE: 503,
 };
 
-/** The AppError for `code`: 400 unless a limit (413) or storage (500) is at fault. */
+/** The AppError for `code`: 400 unless a limit (413) or storage (503, retryable) is at fault. */
 export function zipError(code: ZipErrorCode, details: Record<string, unknown> = {}): AppError {
 	const message = MESSAGES[code].replace(/\{(\w+)\}/g, (_, key: string) => shown(details[key]));
 	return new AppError(STATUS[code] ?? 400, code, message, details);
