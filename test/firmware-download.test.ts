@@ -1,9 +1,10 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { imageCacheKey } from "../src/storage/image-cache";
 import { buildAppImage, buildAppImageWithLayout, toHex } from "./fixtures/app-image";
 import { buildFirmware } from "./fixtures/firmware";
 import { api, errorOf } from "./helpers/api";
-import { bytesOf, createDevice, createModel, uploadFirmware } from "./helpers/fleet";
+import { bytesOf, createDevice, createModel, fetchWithEnv, uploadFirmware } from "./helpers/fleet";
 
 const SIZE = 300_000;
 let model: string;
@@ -171,8 +172,28 @@ describe("firmware download", () => {
 		expect((await errorOf(noImage)).code).toBe("FIRMWARE_NOT_FOUND");
 	});
 
+	it("serves from this location's cache once filled, even without the R2 object", async () => {
+		const m = await createModel("dl_cached");
+		const dev = await createDevice(m);
+		const img = await buildAppImage({ version: "7.0.0", totalSize: 100_000, seed: 21 });
+		const sha = (await (await uploadFirmware(m, img)).json<{ sha256: string }>()).sha256;
+		const first = await fetchWithEnv({}, "/api/iot/firmware", { token: dev.token });
+		expect(await bytesOf(first)).toEqual(img);
+		await env.BLOBS.delete(`firmware/${m}/7.0.0/${sha}.bin`);
+		const whole = await api("/api/iot/firmware", { token: dev.token });
+		expect(await bytesOf(whole)).toEqual(img);
+		const part = await api("/api/iot/firmware", {
+			token: dev.token,
+			headers: { range: "bytes=5-" },
+		});
+		expect(part.status).toBe(206);
+		expect(part.headers.get("content-range")).toBe(`bytes 5-${img.length - 1}/${img.length}`);
+		expect(await bytesOf(part)).toEqual(img.subarray(5));
+	});
+
 	it("takes the image out of the bundle when its object is missing, and stores it again", async () => {
 		const key = `firmware/${model}/4.0.0/${sha256}.bin`;
+		await caches.default.delete(imageCacheKey(sha256));
 		await env.BLOBS.delete(key);
 		const res = await get({ range: "bytes=100-199" });
 		expect(res.status).toBe(206);

@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { NotFound } from "../errors";
 import { etagFor, ifNoneMatchMatches, ifRangeAllowsRange } from "../lib/http-conditional";
 import { contentRange, parseRange, type RangeDecision, unsatisfiedRange } from "../lib/http-range";
+import { fillImageCache, matchImage } from "../storage/image-cache";
 import { extractImageFromBundle } from "./firmware-fallback";
 
 export interface DownloadOptions {
@@ -17,7 +18,8 @@ export interface DownloadOptions {
  * Serves an app image per SPEC §6.4: exact Content-Length (never chunked), a strong ETag of the
  * image's SHA-256, 304 for If-None-Match (also for the hash a running device reports), one
  * byte range as 206 with its end clamped, 416 with `bytes *\/total`, If-Range, and HEAD answered
- * from D1 alone. The object streams from R2 straight into the response.
+ * from D1 alone. The bytes come from this location's cache when it has them, else stream from
+ * R2 straight into the response (and fill the cache for the next device).
  */
 export async function serveImage(
 	env: Env,
@@ -52,12 +54,17 @@ export async function serveImage(
 	}
 	if (request.method === "HEAD") return new Response(null, { status, headers });
 
+	options.onBytes(length);
+	const cached = await matchImage(row.sha256, range.kind === "partial" ? range : null, length);
+	if (cached) return new Response(cached, { status, headers });
 	const object = await env.BLOBS.get(
 		row.image_key,
 		range.kind === "partial" ? { range: { offset: range.offset, length: range.length } } : {},
 	);
-	options.onBytes(length);
-	if (object) return new Response(object.body, { status, headers });
+	if (object) {
+		options.defer(fillImageCache(env.BLOBS, row));
+		return new Response(object.body, { status, headers });
+	}
 
 	const image = await extractImageFromBundle(env, row, options.defer);
 	if (!image) {
