@@ -78,3 +78,11 @@ function authFailure(c: Parameters<MiddlewareHandler<AppEnv>>[0], err: AppError)
 	c.get("facts").operation = "auth_failure";
 	return err;
 }
+
+/** Route middleware: the operation's name, then the check of who may call it. */
+export const forAdmins = (name: string) => [operation(name), requireRoles("admin")];
+export const forPipelines = (name: string) => [operation(name), requireRoles("pipeline")];
+export const forDevices = (name: string) => [operation(name), requireDevice];
+
+/** The OpenAPI security requirement of every protected route. */
+export const bearerSecurity = [{ bearerAuth: [] }];

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { operation, requireRoles } from "../auth/middleware";
+import { bearerSecurity, forAdmins } from "../auth/middleware";
 import { errorResponses, jsonContent } from "../schemas/common";
 import {
 	CoredumpList,
@@ -19,8 +19,6 @@ import {
 import { countBytes } from "./context";
 import { createRouter } from "./router";
 
-const admin = (name: string) => [operation(name), requireRoles("admin")];
-const security = [{ bearerAuth: [] }];
 const tags = ["Core dumps (admin)"];
 const base = "/api/devices/{key}/coredumps";
 
@@ -30,9 +28,9 @@ export const coredumpAdminRoutes = createRouter()
 			method: "get",
 			path: base,
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "List a device's core dumps, newest first",
-			middleware: admin("list_coredumps"),
+			middleware: forAdmins("list_coredumps"),
 			request: { params: DeviceKeyParam },
 			responses: {
 				200: jsonContent(CoredumpList, "The device's core dumps"),
@@ -49,9 +47,9 @@ export const coredumpAdminRoutes = createRouter()
 			method: "get",
 			path: `${base}/{id}`,
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "One core dump's metadata",
-			middleware: admin("get_coredump"),
+			middleware: forAdmins("get_coredump"),
 			request: { params: CoredumpParams },
 			responses: {
 				200: jsonContent(CoredumpSchema, "The core dump"),
@@ -70,9 +68,9 @@ export const coredumpAdminRoutes = createRouter()
 			method: "get",
 			path: `${base}/{id}/download`,
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Download a core dump's raw bytes under its stored file name",
-			middleware: admin("download_coredump"),
+			middleware: forAdmins("download_coredump"),
 			request: { params: CoredumpParams },
 			responses: { 200: coredumpDownloadResponse, ...errorResponses(400, 401, 403, 404) },
 		}),
@@ -88,9 +86,9 @@ export const coredumpAdminRoutes = createRouter()
 			method: "delete",
 			path: `${base}/{id}`,
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Delete one core dump",
-			middleware: admin("delete_coredump"),
+			middleware: forAdmins("delete_coredump"),
 			request: { params: CoredumpParams },
 			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) },
 		}),
@@ -105,9 +103,9 @@ export const coredumpAdminRoutes = createRouter()
 			method: "delete",
 			path: base,
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Delete every core dump of a device (the device stays)",
-			middleware: admin("delete_coredumps"),
+			middleware: forAdmins("delete_coredumps"),
 			request: { params: DeviceKeyParam },
 			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) },
 		}),

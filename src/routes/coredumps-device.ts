@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { operation, requireDevice } from "../auth/middleware";
+import { bearerSecurity, forDevices } from "../auth/middleware";
 import { limitsOf } from "../env";
 import { errorResponses, jsonContent } from "../schemas/common";
 import { CoredumpUploaded, CoredumpUploadQuery, coredumpUploadBody } from "../schemas/coredumps";
@@ -15,11 +15,11 @@ export const coredumpDeviceRoutes = createRouter().openapi(
 		method: "post",
 		path: "/api/iot/coredump",
 		tags: ["Devices (core dumps)"],
-		security: [{ bearerAuth: [] }],
+		security: bearerSecurity,
 		summary: "Upload a core dump after a crash",
 		description:
 			"Stores the raw core dump with its chip and firmware version. Keeps the device's newest COREDUMP_KEEP_PER_DEVICE dumps; a device that uploads too often gets 429 with Retry-After.",
-		middleware: [operation("iot_upload_coredump"), requireDevice],
+		middleware: forDevices("iot_upload_coredump"),
 		request: { query: CoredumpUploadQuery, body: coredumpUploadBody },
 		responses: {
 			201: jsonContent(CoredumpUploaded, "Stored"),

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { operation, requireRoles } from "../auth/middleware";
+import { bearerSecurity, forAdmins } from "../auth/middleware";
 import { listModels } from "../db/device-models";
 import { PayloadTooLarge } from "../errors";
 import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
@@ -13,14 +13,12 @@ import {
 import { createModel, deleteModel, getModelOrThrow, patchModel } from "../services/device-models";
 import { createRouter } from "./router";
 
-const admin = (name: string) => [operation(name), requireRoles("admin")];
 export const jsonBodyLimit = bodyLimit({
 	maxSize: 64 * 1024,
 	onError: () => {
 		throw new PayloadTooLarge(64 * 1024, "JSON body");
 	},
 });
-const security = [{ bearerAuth: [] }];
 const tags = ["Device models"];
 
 export const deviceModelRoutes = createRouter()
@@ -29,9 +27,9 @@ export const deviceModelRoutes = createRouter()
 			method: "get",
 			path: "/api/device-models",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "List device models, ordered by code",
-			middleware: admin("list_device_models"),
+			middleware: forAdmins("list_device_models"),
 			responses: { 200: jsonContent(DeviceModelList, "The models"), ...errorResponses(401, 403) },
 		}),
 		async (c) => {
@@ -44,9 +42,9 @@ export const deviceModelRoutes = createRouter()
 			method: "post",
 			path: "/api/device-models",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Create a device model",
-			middleware: [...admin("create_device_model"), jsonBodyLimit],
+			middleware: [...forAdmins("create_device_model"), jsonBodyLimit],
 			request: {
 				body: { required: true, content: { "application/json": { schema: CreateDeviceModel } } },
 			},
@@ -66,9 +64,9 @@ export const deviceModelRoutes = createRouter()
 			method: "get",
 			path: "/api/device-models/{code}",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Get one device model",
-			middleware: admin("get_device_model"),
+			middleware: forAdmins("get_device_model"),
 			request: { params: ModelCodeParam },
 			responses: {
 				200: jsonContent(DeviceModelSchema, "The model"),
@@ -86,9 +84,9 @@ export const deviceModelRoutes = createRouter()
 			method: "patch",
 			path: "/api/device-models/{code}",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Rename a model or set its chip",
-			middleware: [...admin("update_device_model"), jsonBodyLimit],
+			middleware: [...forAdmins("update_device_model"), jsonBodyLimit],
 			request: {
 				params: ModelCodeParam,
 				body: { required: true, content: { "application/json": { schema: PatchDeviceModel } } },
@@ -109,9 +107,9 @@ export const deviceModelRoutes = createRouter()
 			method: "delete",
 			path: "/api/device-models/{code}",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Delete a model without devices, with every stored artifact of it",
-			middleware: admin("delete_device_model"),
+			middleware: forAdmins("delete_device_model"),
 			request: { params: ModelCodeParam },
 			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404, 409) },
 		}),

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { operation, requireRoles } from "../auth/middleware";
+import { bearerSecurity, forAdmins } from "../auth/middleware";
 import { listDevices } from "../db/devices";
 import { errorResponses, jsonContent } from "../schemas/common";
 import {
@@ -14,8 +14,6 @@ import { createDevice, deleteDevice, getDeviceOrThrow, patchDevice } from "../se
 import { jsonBodyLimit } from "./device-models";
 import { createRouter } from "./router";
 
-const admin = (name: string) => [operation(name), requireRoles("admin")];
-const security = [{ bearerAuth: [] }];
 const tags = ["Devices"];
 
 export const deviceRoutes = createRouter()
@@ -24,9 +22,9 @@ export const deviceRoutes = createRouter()
 			method: "get",
 			path: "/api/devices",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "List devices, optionally of one model",
-			middleware: admin("list_devices"),
+			middleware: forAdmins("list_devices"),
 			request: { query: DeviceListQuery },
 			responses: { 200: jsonContent(DeviceList, "The devices"), ...errorResponses(400, 401, 403) },
 		}),
@@ -41,9 +39,9 @@ export const deviceRoutes = createRouter()
 			method: "post",
 			path: "/api/devices",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Register a device with a fresh key",
-			middleware: [...admin("create_device"), jsonBodyLimit],
+			middleware: [...forAdmins("create_device"), jsonBodyLimit],
 			request: {
 				body: { required: true, content: { "application/json": { schema: CreateDevice } } },
 			},
@@ -63,9 +61,9 @@ export const deviceRoutes = createRouter()
 			method: "get",
 			path: "/api/devices/{key}",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Get one device",
-			middleware: admin("get_device"),
+			middleware: forAdmins("get_device"),
 			request: { params: DeviceKeyParam },
 			responses: {
 				200: jsonContent(DeviceSchema, "The device"),
@@ -79,9 +77,9 @@ export const deviceRoutes = createRouter()
 			method: "patch",
 			path: "/api/devices/{key}",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Rename, activate or deactivate a device",
-			middleware: [...admin("update_device"), jsonBodyLimit],
+			middleware: [...forAdmins("update_device"), jsonBodyLimit],
 			request: {
 				params: DeviceKeyParam,
 				body: { required: true, content: { "application/json": { schema: PatchDevice } } },
@@ -101,9 +99,9 @@ export const deviceRoutes = createRouter()
 			method: "delete",
 			path: "/api/devices/{key}",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Delete a device and its core dumps",
-			middleware: admin("delete_device"),
+			middleware: forAdmins("delete_device"),
 			request: { params: DeviceKeyParam },
 			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) },
 		}),

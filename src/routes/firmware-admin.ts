@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { operation, requireRoles } from "../auth/middleware";
+import { bearerSecurity, forAdmins } from "../auth/middleware";
 import { limitsOf } from "../env";
 import { NotFound } from "../errors";
 import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
@@ -24,8 +24,6 @@ import {
 import { countBytes, deferTo } from "./context";
 import { createRouter } from "./router";
 
-const admin = (name: string) => [operation(name), requireRoles("admin")];
-const security = [{ bearerAuth: [] }];
 const tags = ["Firmware (admin)"];
 const base = "/api/device-models/{code}/firmware";
 
@@ -35,9 +33,9 @@ export const firmwareAdminRoutes = createRouter()
 			method: "post",
 			path: base,
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Upload firmware for a model (same as the pipeline upload)",
-			middleware: admin("upload_firmware"),
+			middleware: forAdmins("upload_firmware"),
 			request: { params: ModelCodeParam, body: firmwareUploadBody },
 			responses: {
 				200: jsonContent(UploadResultSchema, "Stored and current"),
@@ -61,9 +59,9 @@ export const firmwareAdminRoutes = createRouter()
 			method: "get",
 			path: base,
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Download the model's current app image (GET or HEAD, ranges, ETag)",
-			middleware: admin("download_firmware"),
+			middleware: forAdmins("download_firmware"),
 			request: { params: ModelCodeParam },
 			responses: { ...imageResponses, ...errorResponses(400, 401, 403, 404, 416) },
 		}),
@@ -83,9 +81,9 @@ export const firmwareAdminRoutes = createRouter()
 			method: "get",
 			path: `${base}/versions`,
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "The model's stored versions, newest first",
-			middleware: admin("list_firmware_versions"),
+			middleware: forAdmins("list_firmware_versions"),
 			request: { params: ModelCodeParam },
 			responses: {
 				200: jsonContent(FirmwareVersionList, "The versions"),
@@ -104,9 +102,9 @@ export const firmwareAdminRoutes = createRouter()
 			method: "get",
 			path: `${base}/versions/{version}/bin`,
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "One version's app image (GET or HEAD, ranges, ETag)",
-			middleware: admin("download_firmware"),
+			middleware: forAdmins("download_firmware"),
 			request: { params: VersionParams },
 			responses: { ...imageResponses, ...errorResponses(400, 401, 403, 404, 416) },
 		}),
@@ -127,9 +125,9 @@ export const firmwareAdminRoutes = createRouter()
 			method: "get",
 			path: `${base}/versions/{version}/zip`,
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "One version's bundle as uploaded; 404 for a bare-image version",
-			middleware: admin("download_firmware_bundle"),
+			middleware: forAdmins("download_firmware_bundle"),
 			request: { params: VersionParams },
 			responses: {
 				200: { description: "The ZIP bundle", content: { "application/zip": { schema: {} } } },
@@ -163,9 +161,9 @@ export const firmwareAdminRoutes = createRouter()
 			method: "post",
 			path: `${base}/versions/{version}/activate`,
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Make a stored version current (roll back or forward)",
-			middleware: admin("activate_firmware_version"),
+			middleware: forAdmins("activate_firmware_version"),
 			request: { params: VersionParams },
 			responses: {
 				200: jsonContent(DeviceModelSchema, "The model, with its new current version"),
@@ -184,9 +182,9 @@ export const firmwareAdminRoutes = createRouter()
 			method: "delete",
 			path: `${base}/versions/{version}`,
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Delete a version that is not current",
-			middleware: admin("delete_firmware_version"),
+			middleware: forAdmins("delete_firmware_version"),
 			request: { params: VersionParams },
 			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404, 409) },
 		}),

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { operation, requireDevice } from "../auth/middleware";
+import { bearerSecurity, forDevices } from "../auth/middleware";
 import { getCurrentVersion, getVersionBySha256 } from "../db/firmware-versions";
 import { NotFound } from "../errors";
 import { errorResponses, jsonContent } from "../schemas/common";
@@ -8,8 +8,6 @@ import { serveImage } from "../services/firmware-download";
 import { countBytes, deferTo } from "./context";
 import { createRouter } from "./router";
 
-const device = (name: string) => [operation(name), requireDevice];
-const security = [{ bearerAuth: [] }];
 const tags = ["Devices (OTA)"];
 
 function noFirmware(): NotFound {
@@ -22,9 +20,9 @@ export const iotRoutes = createRouter()
 			method: "get",
 			path: "/api/iot/firmware",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "The current app image of the device's model (GET or HEAD, ranges, ETag)",
-			middleware: device("iot_get_firmware"),
+			middleware: forDevices("iot_get_firmware"),
 			responses: { ...imageResponses, ...errorResponses(401, 403, 404, 416) },
 		}),
 		async (c) => {
@@ -42,9 +40,9 @@ export const iotRoutes = createRouter()
 			method: "get",
 			path: "/api/iot/firmware/{sha256}",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "An app image of the device's model by content hash: immutable, safe to resume",
-			middleware: device("iot_get_firmware"),
+			middleware: forDevices("iot_get_firmware"),
 			request: { params: ShaParam },
 			responses: { ...imageResponses, ...errorResponses(400, 401, 403, 404, 416) },
 		}),
@@ -64,9 +62,9 @@ export const iotRoutes = createRouter()
 			method: "get",
 			path: "/api/iot/firmware-version",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "The current firmware version of the device's model",
-			middleware: device("iot_get_firmware_version"),
+			middleware: forDevices("iot_get_firmware_version"),
 			responses: {
 				200: jsonContent(DeviceFirmwareVersion, "The current version (nulls when none)"),
 				...errorResponses(401, 403, 404),

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { operation, requireRoles } from "../auth/middleware";
+import { bearerSecurity, forPipelines } from "../auth/middleware";
 import { limitsOf } from "../env";
 import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
 import {
@@ -12,8 +12,6 @@ import { uploadFirmware } from "../services/firmware-upload";
 import { deferTo } from "./context";
 import { createRouter } from "./router";
 
-const pipeline = (name: string) => [operation(name), requireRoles("pipeline")];
-const security = [{ bearerAuth: [] }];
 const tags = ["Pipeline"];
 
 export const pipelineRoutes = createRouter()
@@ -22,9 +20,9 @@ export const pipelineRoutes = createRouter()
 			method: "post",
 			path: "/api/pipeline/models/{code}/firmware",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "Upload a firmware bundle or bare app image from CI; it becomes current",
-			middleware: pipeline("pipeline_upload_firmware"),
+			middleware: forPipelines("pipeline_upload_firmware"),
 			request: { params: ModelCodeParam, body: firmwareUploadBody },
 			responses: {
 				200: jsonContent(UploadResultSchema, "Stored and current"),
@@ -50,9 +48,9 @@ export const pipelineRoutes = createRouter()
 			method: "get",
 			path: "/api/pipeline/models/{code}/firmware-version",
 			tags,
-			security,
+			security: bearerSecurity,
 			summary: "The model's current firmware version (null when none)",
-			middleware: pipeline("pipeline_get_firmware_version"),
+			middleware: forPipelines("pipeline_get_firmware_version"),
 			request: { params: ModelCodeParam },
 			responses: {
 				200: jsonContent(PipelineFirmwareVersion, "The current version"),
