@@ -1,4 +1,5 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
 import type { AppEnv } from "../hono-env";
 import { recordDataPoint } from "../metrics";
 
@@ -17,7 +18,7 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
 	console.log(
 		JSON.stringify({
 			method: c.req.method,
-			route: facts.route ?? "unmatched",
+			route: facts.route ?? routePattern(c),
 			status,
 			duration_ms: durationMs,
 			operation: facts.operation ?? null,
@@ -36,3 +37,12 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
 		});
 	}
 };
+
+/**
+ * The pattern of the route that answered, for requests of no named operation (the health check,
+ * the OpenAPI document); "unmatched" when only this middleware's own `*` matched.
+ */
+function routePattern(c: Context<AppEnv>): string {
+	const pattern = routePath(c, -1);
+	return pattern && pattern !== "/*" ? pattern : "unmatched";
+}
