@@ -51,7 +51,6 @@ export async function patchModel(
  */
 export async function deleteModel(env: { DB: D1Database; BLOBS: R2Bucket }, code: string) {
 	const outcome = await models.deleteModelIfNoDevices(env.DB, code);
-	if (outcome === "missing") throw modelNotFound(code);
 	if (outcome === "has_devices") {
 		throw new Conflict(
 			"MODEL_HAS_DEVICES",
@@ -59,6 +58,8 @@ export async function deleteModel(env: { DB: D1Database; BLOBS: R2Bucket }, code
 			{ code },
 		);
 	}
+	// Also when the model is already gone: the retry of a delete whose object removal failed
+	// after D1 committed finishes the job (and still answers 404).
 	for (const prefix of [
 		modelFirmwarePrefix(code),
 		modelStagingPrefix(code),
@@ -66,4 +67,5 @@ export async function deleteModel(env: { DB: D1Database; BLOBS: R2Bucket }, code
 	]) {
 		await deletePrefix(env.BLOBS, prefix);
 	}
+	if (outcome === "missing") throw modelNotFound(code);
 }

@@ -185,11 +185,15 @@ async function store(
 				return result(existing.format, true, false);
 			}
 			if (written.length === 0) written = await putObjects(env, modelCode, candidate, row);
-			if (await commitVersion(env.DB, row, existing?.sha256 ?? null, nowIso())) {
+			const outcome = await commit(env.DB, row, existing?.sha256 ?? null);
+			if (outcome.kind === "failed") {
+				if (outcome.keepObjects) written = [];
+				throw outcome.error;
+			}
+			if (outcome.kind === "committed") {
 				written = [];
-				if (existing)
-					await deleteKeys(env.BLOBS, [existing.image_key, existing.bundle_key].filter(isKey));
 				notifyCurrent(env, row, defer);
+				if (existing) await removeReplaced(env, existing);
 				await pruneVersionsOf(env, modelCode, limits.firmwareKeepVersions);
 				return result(candidate.format, false, existing !== null);
 			}
@@ -208,6 +212,51 @@ async function store(
 }
 
 const isKey = (key: string | null): key is string => key !== null;
+
+type CommitOutcome =
+	| { kind: "committed" }
+	| { kind: "raced" }
+	| { kind: "failed"; error: unknown; keepObjects: boolean };
+
+/**
+ * Commits the version row. D1's answer can be lost after the batch was applied, so on an error
+ * the row is read back before anything is removed: this upload's row means committed. Objects
+ * are kept when a stored row may reference them (same image, so the same keys) or when nothing
+ * can be known: an unreferenced object is garbage, a version without its image is a lost release.
+ */
+async function commit(
+	db: D1Database,
+	row: VersionRow,
+	expectedSha256: string | null,
+): Promise<CommitOutcome> {
+	try {
+		return {
+			kind: (await commitVersion(db, row, expectedSha256, nowIso())) ? "committed" : "raced",
+		};
+	} catch (error) {
+		const stored = await getVersion(db, row.model_code, row.version).catch(() => undefined);
+		if (stored?.sha256 === row.sha256 && stored.uploaded_at === row.uploaded_at) {
+			return { kind: "committed" };
+		}
+		return {
+			kind: "failed",
+			error,
+			keepObjects: stored === undefined || stored?.sha256 === row.sha256,
+		};
+	}
+}
+
+/** The replaced version's objects; D1 no longer knows them, so a failure here only leaks them. */
+async function removeReplaced(env: Env, replaced: VersionRow): Promise<void> {
+	const keys = [replaced.image_key, replaced.bundle_key].filter(isKey);
+	try {
+		await deleteKeys(env.BLOBS, keys);
+	} catch (err) {
+		console.error(
+			JSON.stringify({ msg: "replaced firmware objects not removed", keys, error: String(err) }),
+		);
+	}
+}
 
 /** The image on its own (so downloads never inflate), and the bundle as uploaded. */
 async function putObjects(env: Env, modelCode: string, candidate: Candidate, row: VersionRow) {

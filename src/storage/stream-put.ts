@@ -33,16 +33,35 @@ async function putKnownLength(
 	options: R2PutOptions,
 ): Promise<number> {
 	const fixed = new FixedLengthStream(length);
-	const piping = body.pipeTo(fixed.writable).catch((err: unknown) => err);
+	// Counted on the way, so a failed put can be told apart: the client's body was not the
+	// length it declared (400), or storage failed under a body that was fine (rethrown, 5xx).
+	let received = 0;
+	let ended = false;
+	const counter = new TransformStream<Uint8Array, Uint8Array>({
+		transform(chunk, controller) {
+			received += chunk.byteLength;
+			controller.enqueue(chunk);
+		},
+		flush() {
+			ended = true;
+		},
+	});
+	const piping = body
+		.pipeThrough(counter)
+		.pipeTo(fixed.writable)
+		.catch((err: unknown) => err);
 	try {
 		await bucket.put(key, fixed.readable, options);
-	} catch {
+	} catch (err) {
 		await piping;
 		await bucket.delete(key).catch(() => {});
-		throw new BadRequest(
-			"BODY_LENGTH_MISMATCH",
-			`The ${what} did not match its Content-Length of ${length} bytes.`,
-		);
+		if (received > length || (ended && received < length)) {
+			throw new BadRequest(
+				"BODY_LENGTH_MISMATCH",
+				`The ${what} did not match its Content-Length of ${length} bytes.`,
+			);
+		}
+		throw err;
 	}
 	const failure = await piping;
 	if (failure !== undefined) {
@@ -66,6 +85,7 @@ async function putUnknownLength(
 	let total = 0;
 	let upload: R2MultipartUpload | undefined;
 	const parts: R2UploadedPart[] = [];
+	let finishing = false;
 	try {
 		for (;;) {
 			const { done, value } = await reader.read();
@@ -91,15 +111,19 @@ async function putUnknownLength(
 		}
 		if (total === 0) throw new BadRequest("EMPTY_BODY", `The request has no ${what} in its body.`);
 		if (!upload) {
+			finishing = true;
 			await bucket.put(key, pending.subarray(0, filled), options);
 			return total;
 		}
 		if (filled > 0)
 			parts.push(await upload.uploadPart(parts.length + 1, pending.subarray(0, filled)));
+		finishing = true;
 		await upload.complete(parts);
 		return total;
 	} catch (err) {
 		await upload?.abort().catch(() => {});
+		// A put or completion whose answer was lost may have stored the object after all.
+		if (finishing) await bucket.delete(key).catch(() => {});
 		throw err;
 	}
 }
