@@ -56,18 +56,24 @@ export async function uploadCoredump(
 		sha256,
 		uploaded_at: now.toISOString(),
 	};
-	await env.BLOBS.put(row.object_key, bytes, {
-		sha256,
-		httpMetadata: { contentType: "application/octet-stream" },
-		customMetadata: {
-			chip: row.chip,
-			firmware_version: row.firmware_version,
-			device_key: row.device_key,
-			model_code: row.model_code,
-			uploaded_at: row.uploaded_at,
+	try {
+		await env.BLOBS.put(row.object_key, bytes, {
 			sha256,
-		},
-	});
+			httpMetadata: { contentType: "application/octet-stream" },
+			customMetadata: {
+				chip: row.chip,
+				firmware_version: row.firmware_version,
+				device_key: row.device_key,
+				model_code: row.model_code,
+				uploaded_at: row.uploaded_at,
+				sha256,
+			},
+		});
+	} catch (err) {
+		// A put whose answer was lost may have stored the object after all.
+		await removeObject(env.BLOBS, row.object_key);
+		throw err;
+	}
 	await indexOrRemove(env, row);
 	await applyRetention(env, row, limits.coredumpKeepPerDevice);
 	return { id: row.id, filename, size: row.size };
