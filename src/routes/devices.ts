@@ -30,6 +30,7 @@ export const deviceRoutes = createRouter()
 		}),
 		async (c) => {
 			const { model } = c.req.valid("query");
+			c.get("facts").model = model;
 			const devices = await listDevices(c.env.DB, model);
 			return c.json({ devices, count: devices.length }, 200);
 		},
@@ -70,7 +71,11 @@ export const deviceRoutes = createRouter()
 				...errorResponses(400, 401, 403, 404),
 			},
 		}),
-		async (c) => c.json(await getDeviceOrThrow(c.env.DB, c.req.valid("param").key), 200),
+		async (c) => {
+			const device = await getDeviceOrThrow(c.env.DB, c.req.valid("param").key);
+			c.get("facts").model = device.model_code;
+			return c.json(device, 200);
+		},
 	)
 	.openapi(
 		createRoute({
@@ -91,7 +96,9 @@ export const deviceRoutes = createRouter()
 		}),
 		async (c) => {
 			const { key } = c.req.valid("param");
-			return c.json(await patchDevice(c.env.DB, key, c.req.valid("json")), 200);
+			const device = await patchDevice(c.env.DB, key, c.req.valid("json"));
+			c.get("facts").model = device.model_code;
+			return c.json(device, 200);
 		},
 	)
 	.openapi(
@@ -106,7 +113,8 @@ export const deviceRoutes = createRouter()
 			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) },
 		}),
 		async (c) => {
-			await deleteDevice(c.env, c.req.valid("param").key);
+			const deleted = await deleteDevice(c.env, c.req.valid("param").key);
+			c.get("facts").model = deleted.model_code;
 			return c.body(null, 204);
 		},
 	);

@@ -49,8 +49,8 @@ export const firmwareAdminRoutes = createRouter()
 			const result = await uploadFirmware(c.env, limitsOf(c.env), code, c.req.raw, {
 				defer: deferTo(c),
 				onFormat: () => {},
+				onReceived: countBytes(c),
 			});
-			facts.bytes = result.size;
 			return c.json(result, 200);
 		},
 	)

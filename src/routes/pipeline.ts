@@ -9,7 +9,7 @@ import {
 } from "../schemas/firmware";
 import { getModelOrThrow } from "../services/device-models";
 import { uploadFirmware } from "../services/firmware-upload";
-import { deferTo } from "./context";
+import { countBytes, deferTo } from "./context";
 import { createRouter } from "./router";
 
 const tags = ["Pipeline"];
@@ -38,8 +38,8 @@ export const pipelineRoutes = createRouter()
 				onFormat: (format) => {
 					if (format === "zip") facts.operation = "pipeline_upload_firmware_zip";
 				},
+				onReceived: countBytes(c),
 			});
-			facts.bytes = result.size;
 			return c.json(result, 200);
 		},
 	)

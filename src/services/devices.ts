@@ -61,8 +61,12 @@ export async function patchDevice(
 }
 
 /** D1 first (the device and its core dump rows), then the device's core dump objects. */
-export async function deleteDevice(env: { DB: D1Database; BLOBS: R2Bucket }, key: string) {
+export async function deleteDevice(
+	env: { DB: D1Database; BLOBS: R2Bucket },
+	key: string,
+): Promise<Device> {
 	const deleted = await devices.deleteDevice(env.DB, key);
 	if (!deleted) throw deviceNotFound(key);
 	await deletePrefix(env.BLOBS, deviceCoredumpPrefix(deleted.model_code, deleted.key));
+	return deleted;
 }

@@ -1,6 +1,6 @@
 import type { VersionRow } from "../db/firmware-versions";
 import type { Env } from "../env";
-import { NotFound } from "../errors";
+import { AppError, NotFound } from "../errors";
 import { etagFor, ifNoneMatchMatches, ifRangeAllowsRange } from "../lib/http-conditional";
 import { contentRange, parseRange, type RangeDecision, unsatisfiedRange } from "../lib/http-range";
 import { fillImageCache, matchImage } from "../storage/image-cache";
@@ -38,13 +38,18 @@ export async function serveImage(
 	}
 	const range = rangeFor(request, row);
 	if (range.kind === "unsatisfiable") {
-		headers.set("content-range", unsatisfiedRange(row.size));
-		headers.set("content-type", "application/json");
-		const body = JSON.stringify({
-			error: `The requested range is outside the ${row.size}-byte image.`,
-			code: "RANGE_NOT_SATISFIABLE",
-		});
-		return new Response(body, { status: 416, headers });
+		throw new AppError(
+			416,
+			"RANGE_NOT_SATISFIABLE",
+			`The requested range is outside the ${row.size}-byte image.`,
+			{ size: row.size },
+			{
+				"Content-Range": unsatisfiedRange(row.size),
+				"Accept-Ranges": "bytes",
+				ETag: etagFor(row.sha256),
+				"X-Firmware-Version": row.version,
+			},
+		);
 	}
 	const status = range.kind === "partial" ? 206 : 200;
 	const length = range.kind === "partial" ? range.length : row.size;
@@ -54,14 +59,17 @@ export async function serveImage(
 	}
 	if (request.method === "HEAD") return new Response(null, { status, headers });
 
-	options.onBytes(length);
 	const cached = await matchImage(row.sha256, range.kind === "partial" ? range : null, length);
-	if (cached) return new Response(cached, { status, headers });
+	if (cached) {
+		options.onBytes(length);
+		return new Response(cached, { status, headers });
+	}
 	const object = await env.BLOBS.get(
 		row.image_key,
 		range.kind === "partial" ? { range: { offset: range.offset, length: range.length } } : {},
 	);
 	if (object) {
+		options.onBytes(length);
 		options.defer(fillImageCache(env.BLOBS, row));
 		return new Response(object.body, { status, headers });
 	}
@@ -71,6 +79,7 @@ export async function serveImage(
 		throw new NotFound("FIRMWARE_NOT_FOUND", "The firmware image is not available.");
 	}
 	const body = range.kind === "partial" ? image.subarray(range.offset, range.end + 1) : image;
+	options.onBytes(body.byteLength);
 	return new Response(body, { status, headers });
 }
 

@@ -36,6 +36,8 @@ export interface UploadHooks {
 	defer: (work: Promise<unknown>) => void;
 	/** Told as soon as the body is recognised, so metrics can tell ZIP from bare uploads. */
 	onFormat: (format: "zip" | "bin") => void;
+	/** Told how many bytes of body were received (the bundle's or the image's size). */
+	onReceived: (bytes: number) => void;
 }
 
 /** What an upload delivered, before anything about it is in D1. */
@@ -76,8 +78,9 @@ export async function uploadFirmware(
 	if (head[0] === IMAGE_MAGIC) {
 		const limit = Math.min(limits.appImageMaxBytes, limits.firmwareMaxBytes);
 		if (declared !== null && declared > limit) throw new PayloadTooLarge(limit, "app image");
-		const image = await readLimited(body, limit, "app image");
 		hooks.onFormat("bin");
+		const image = await readLimited(body, limit, "app image");
+		hooks.onReceived(image.byteLength);
 		candidate = {
 			format: "bin",
 			image,
@@ -89,6 +92,7 @@ export async function uploadFirmware(
 	} else if (ZIP_MAGIC.every((byte, i) => head[i] === byte)) {
 		hooks.onFormat("zip");
 		candidate = await stageBundle(env, limits, modelCode, body, declared);
+		hooks.onReceived(candidate.staged?.size ?? 0);
 	} else {
 		await body.cancel().catch(() => {});
 		throw new BadRequest(

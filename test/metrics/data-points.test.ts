@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { imageCacheKey } from "../../src/storage/image-cache";
 import { buildAppImage, sha256Hex } from "../fixtures/app-image";
 import { buildFirmware, noise } from "../fixtures/firmware";
 import { api } from "../helpers/api";
@@ -133,11 +134,11 @@ describe("device models and devices", () => {
 		expect(onePoint(res)).toMatchObject({ operation: "create_device", status: "ok", model: code });
 		const { key } = res.json<{ key: string }>();
 		res = await call(`/api/devices?model=${code}`);
-		expect(onePoint(res)).toMatchObject({ operation: "list_devices", status: "ok" });
+		expect(onePoint(res)).toMatchObject({ operation: "list_devices", status: "ok", model: code });
 		res = await call(`/api/devices/${key}`);
-		expect(onePoint(res)).toMatchObject({ operation: "get_device", status: "ok" });
+		expect(onePoint(res)).toMatchObject({ operation: "get_device", status: "ok", model: code });
 		res = await call(`/api/devices/${key}`, { method: "PATCH", json: { active: false } });
-		expect(onePoint(res)).toMatchObject({ operation: "update_device", status: "ok" });
+		expect(onePoint(res)).toMatchObject({ operation: "update_device", status: "ok", model: code });
 
 		res = await call(`/api/device-models/${code}`, { method: "DELETE" });
 		expect(res.status).toBe(409);
@@ -148,7 +149,7 @@ describe("device models and devices", () => {
 		});
 		res = await call(`/api/devices/${key}`, { method: "DELETE" });
 		expect(res.status).toBe(204);
-		expect(onePoint(res)).toMatchObject({ operation: "delete_device", status: "ok" });
+		expect(onePoint(res)).toMatchObject({ operation: "delete_device", status: "ok", model: code });
 		res = await call(`/api/device-models/${code}`, { method: "DELETE" });
 		expect(res.status).toBe(204);
 		expect(onePoint(res)).toMatchObject({
@@ -222,7 +223,7 @@ describe("firmware", () => {
 			operation: "pipeline_upload_firmware_zip",
 			status: "ok",
 			model: MODEL,
-			bytes: bundle.image.length,
+			bytes: bundle.zip.length,
 		});
 
 		const adminBin = await buildAppImage({ version: "3.0.0", seed: 53 });
@@ -329,12 +330,42 @@ describe("firmware", () => {
 		});
 	});
 
-	it.todo(
-		"a 416 counts with the status RANGE_NOT_SATISFIABLE, the code its body carries (today: HTTP_416)",
-	);
-	it.todo(
-		"a download whose image is missing from R2 and bundle alike counts 0 bytes (today: the image size)",
-	);
+	it("a 416 counts with the status RANGE_NOT_SATISFIABLE, the code its body carries", async () => {
+		const res = await call("/api/iot/firmware", {
+			token: device.token,
+			headers: { range: "bytes=999999999-" },
+		});
+		expect(res.status).toBe(416);
+		expect(res.json()).toMatchObject({ code: "RANGE_NOT_SATISFIABLE" });
+		expect(onePoint(res)).toMatchObject({
+			operation: "iot_get_firmware",
+			status: "RANGE_NOT_SATISFIABLE",
+			model: MODEL,
+			bytes: 0,
+		});
+	});
+
+	it("a download whose image is missing from R2 and bundle alike counts 0 bytes", async () => {
+		const code = "dp_lost";
+		await createModel(code);
+		const lost = await createDevice(code);
+		const image = await buildAppImage({ version: "1.0.0", seed: 57 });
+		expect((await uploadTo(`/api/pipeline/models/${code}/firmware`, image, pipeline)).status).toBe(
+			200,
+		);
+		metrics.take();
+		const sha = await sha256Hex(image);
+		await env.BLOBS.delete(`firmware/${code}/1.0.0/${sha}.bin`);
+		await caches.default.delete(imageCacheKey(sha));
+		const res = await call("/api/iot/firmware", { token: lost.token });
+		expect(res.status).toBe(404);
+		const points = pointsByOperation("iot_get_firmware", "firmware_zip_extract_fallback");
+		expect(points.iot_get_firmware).toMatchObject({ status: "FIRMWARE_NOT_FOUND", bytes: 0 });
+		expect(points.firmware_zip_extract_fallback).toMatchObject({
+			status: "IMAGE_MISSING",
+			bytes: 0,
+		});
+	});
 
 	it("admin firmware operations", async () => {
 		let res = await call(`/api/device-models/${MODEL}/firmware`);
