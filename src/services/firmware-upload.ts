@@ -1,3 +1,4 @@
+import { getModel } from "../db/device-models";
 import { commitVersion, getVersion, type VersionRow } from "../db/firmware-versions";
 import { nowIso } from "../db/time";
 import type { Env, Limits } from "../env";
@@ -91,7 +92,9 @@ export async function uploadFirmware(
 		};
 	} else if (ZIP_MAGIC.every((byte, i) => head[i] === byte)) {
 		hooks.onFormat("zip");
-		candidate = await stageBundle(env, limits, modelCode, body, declared);
+		candidate = await stageBundle(env, limits, modelCode, body, declared).catch((err) =>
+			modelGoneOr(env.DB, modelCode, err),
+		);
 		hooks.onReceived(candidate.staged?.size ?? 0);
 	} else {
 		await body.cancel().catch(() => {});
@@ -109,10 +112,24 @@ export async function uploadFirmware(
 				{ model_chip: model.chip, image_chip: candidate.info.chip },
 			);
 		}
-		return await store(env, limits, modelCode, candidate, defer);
+		return await store(env, limits, modelCode, candidate, defer).catch((err) =>
+			modelGoneOr(env.DB, modelCode, err),
+		);
 	} finally {
 		if (candidate.staged) await env.BLOBS.delete(candidate.staged.key).catch(() => {});
 	}
+}
+
+/**
+ * A server-side failure of an upload whose model was deleted meanwhile (its staged bundle and
+ * objects went with it) is that model's 404, not a fault of ours.
+ */
+async function modelGoneOr(db: D1Database, modelCode: string, err: unknown): Promise<never> {
+	if (!(err instanceof AppError && err.status < 500)) {
+		const model = await getModel(db, modelCode).catch(() => undefined);
+		if (model === null) throw modelNotFound(modelCode);
+	}
+	throw err;
 }
 
 async function stageBundle(
