@@ -161,7 +161,7 @@ describe("the entry stream", () => {
 		};
 		const { error } = await collect(await openEntry(short, entry));
 		expect([(error as AppError).status, (error as AppError).code]).toEqual([
-			500,
+			503,
 			"ZIP_SOURCE_UNREADABLE",
 		]);
 	});
