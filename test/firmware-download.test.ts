@@ -4,7 +4,14 @@ import { imageCacheKey } from "../src/storage/image-cache";
 import { buildAppImage, buildAppImageWithLayout, toHex } from "./fixtures/app-image";
 import { buildFirmware } from "./fixtures/firmware";
 import { api, errorOf } from "./helpers/api";
-import { bytesOf, createDevice, createModel, fetchWithEnv, uploadFirmware } from "./helpers/fleet";
+import {
+	bytesOf,
+	createDevice,
+	createModel,
+	fetchWithEnv,
+	storedKeys,
+	uploadFirmware,
+} from "./helpers/fleet";
 
 const SIZE = 300_000;
 let model: string;
@@ -179,7 +186,8 @@ describe("firmware download", () => {
 		const sha = (await (await uploadFirmware(m, img)).json<{ sha256: string }>()).sha256;
 		const first = await fetchWithEnv({}, "/api/iot/firmware", { token: dev.token });
 		expect(await bytesOf(first)).toEqual(img);
-		await env.BLOBS.delete(`firmware/${m}/7.0.0/${sha}.bin`);
+		expect((await storedKeys(m, "7.0.0")).image_key).toContain(sha);
+		await env.BLOBS.delete((await storedKeys(m, "7.0.0")).image_key);
 		const whole = await api("/api/iot/firmware", { token: dev.token });
 		expect(await bytesOf(whole)).toEqual(img);
 		const part = await api("/api/iot/firmware", {
@@ -192,7 +200,7 @@ describe("firmware download", () => {
 	});
 
 	it("takes the image out of the bundle when its object is missing, and stores it again", async () => {
-		const key = `firmware/${model}/4.0.0/${sha256}.bin`;
+		const key = (await storedKeys(model, "4.0.0")).image_key;
 		await caches.default.delete(imageCacheKey(sha256));
 		await env.BLOBS.delete(key);
 		const res = await get({ range: "bytes=100-199" });

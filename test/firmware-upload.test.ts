@@ -3,7 +3,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildAppImage, flipByte } from "./fixtures/app-image";
 import { buildFirmware, noise } from "./fixtures/firmware";
 import { api, errorOf } from "./helpers/api";
-import { bucketKeys, bytesOf, createModel, fetchWithEnv, uploadFirmware } from "./helpers/fleet";
+import {
+	bucketKeys,
+	bytesOf,
+	createModel,
+	fetchWithEnv,
+	storedKeys,
+	uploadFirmware,
+} from "./helpers/fleet";
 import { adminToken, pipelineToken } from "./helpers/tokens";
 
 let admin: string;
@@ -57,11 +64,13 @@ describe("firmware upload", () => {
 		expect(await bytesOf(bin)).toEqual(fw.image);
 		// Nothing is left in staging; exactly the image and the bundle are stored.
 		expect(await bucketKeys(`staging/${model}/`)).toEqual([]);
+		const stored = await storedKeys(model, "2.0.1");
+		expect(stored.image_key).toMatch(
+			new RegExp(`^firmware/${model}/2\\.0\\.1/${fw.sha256}-[0-9a-f]{16}\\.bin$`),
+		);
+		expect(stored.bundle_key).toBe(stored.image_key.replace(/\.bin$/, ".zip"));
 		expect((await bucketKeys(`firmware/${model}/`)).sort()).toEqual(
-			[
-				`firmware/${model}/2.0.1/${fw.sha256}.bin`,
-				`firmware/${model}/2.0.1/${fw.sha256}.zip`,
-			].sort(),
+			[stored.image_key, stored.bundle_key].sort(),
 		);
 		const model_ = await (await api(`/api/device-models/${model}`, { token: admin })).json();
 		expect(model_).toMatchObject({ firmware_version: "2.0.1" });
@@ -99,7 +108,8 @@ describe("firmware upload", () => {
 		const body = await replaced.json<{ sha256: string; replaced: boolean }>();
 		expect(body.replaced).toBe(true);
 		const keys = await bucketKeys(`firmware/${model}/`);
-		expect(keys).toEqual([`firmware/${model}/1.0.0/${body.sha256}.bin`]);
+		expect(keys).toEqual([(await storedKeys(model, "1.0.0")).image_key]);
+		expect(keys[0]).toContain(body.sha256);
 		expect((await versions(model)).count).toBe(1);
 	});
 
@@ -219,7 +229,11 @@ describe("firmware upload", () => {
 		const list = await versions(model);
 		expect(list.versions.map((v) => v.version)).toEqual(["1.0.5", "1.0.4", "1.0.3"]);
 		expect((await bucketKeys(`firmware/${model}/`)).sort()).toEqual(
-			[3, 4, 5].map((i) => `firmware/${model}/1.0.${i}/${shas[i - 1]}.bin`).sort(),
+			(
+				await Promise.all(
+					[3, 4, 5].map(async (i) => (await storedKeys(model, `1.0.${i}`)).image_key),
+				)
+			).sort(),
 		);
 	});
 

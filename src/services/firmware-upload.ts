@@ -14,7 +14,7 @@ import type { AppImageInfo } from "../lib/app-image";
 import { parseAppImage } from "../lib/app-image";
 import type { VersionJson } from "../lib/version-json";
 import { copyObject } from "../storage/copy-object";
-import { bundleKey, imageKey, stagingKey } from "../storage/keys";
+import { bundleKey, imageKey, newUploadId, stagingKey } from "../storage/keys";
 import { deleteKeys } from "../storage/objects";
 import { r2ByteSource } from "../storage/r2-byte-source";
 import { putStream } from "../storage/stream-put";
@@ -48,6 +48,8 @@ interface Candidate {
 	info: AppImageInfo;
 	versionJson: VersionJson | null;
 	warnings: string[];
+	/** Names this upload's objects (and its staging object). */
+	uploadId: string;
 	/** Where the bundle waits while it is validated (zip uploads only). */
 	staged: { key: string; size: number } | null;
 }
@@ -88,6 +90,7 @@ export async function uploadFirmware(
 			info: await parseAppImage(image),
 			versionJson: null,
 			warnings: [],
+			uploadId: newUploadId(),
 			staged: null,
 		};
 	} else if (ZIP_MAGIC.every((byte, i) => head[i] === byte)) {
@@ -139,7 +142,8 @@ async function stageBundle(
 	body: ReadableStream<Uint8Array>,
 	declared: number | null,
 ): Promise<Candidate> {
-	const key = stagingKey(modelCode, crypto.randomUUID());
+	const uploadId = newUploadId();
+	const key = stagingKey(modelCode, uploadId);
 	const size = await putStream(
 		env.BLOBS,
 		key,
@@ -157,7 +161,7 @@ async function stageBundle(
 			modelCode,
 			limits.appImageMaxBytes,
 		);
-		return { format: "zip", ...bundle, staged: { key, size } };
+		return { format: "zip", ...bundle, uploadId, staged: { key, size } };
 	} catch (err) {
 		await env.BLOBS.delete(key).catch(() => {});
 		throw err;
@@ -195,12 +199,8 @@ async function store(
 		for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
 			const existing = await getVersion(env.DB, modelCode, info.version);
 			if (existing?.sha256 === info.sha256) {
-				// The same bytes again: keep what is stored (the keys may be the very ones just written).
-				const stored = [existing.image_key, existing.bundle_key];
-				await deleteKeys(
-					env.BLOBS,
-					written.filter((key) => !stored.includes(key)),
-				);
+				// The same bytes again: what is stored stays; what this upload wrote goes.
+				await deleteKeys(env.BLOBS, written);
 				written = [];
 				if (await activateIfNotCurrent(env.DB, existing)) notifyCurrent(env, existing, defer);
 				return result(existing.format, true, false);
@@ -241,9 +241,9 @@ type CommitOutcome =
 
 /**
  * Commits the version row. D1's answer can be lost after the batch was applied, so on an error
- * the row is read back before anything is removed: this upload's row means committed. Objects
- * are kept when a stored row may reference them (same image, so the same keys) or when nothing
- * can be known: an unreferenced object is garbage, a version without its image is a lost release.
+ * the row is read back before anything is removed: a row naming this upload's image key means
+ * committed. When the row cannot be read, the objects are kept: an unreferenced object is
+ * garbage, a version without its image is a lost release.
  */
 async function commit(
 	db: D1Database,
@@ -256,14 +256,8 @@ async function commit(
 		};
 	} catch (error) {
 		const stored = await getVersion(db, row.model_code, row.version).catch(() => undefined);
-		if (stored?.sha256 === row.sha256 && stored.uploaded_at === row.uploaded_at) {
-			return { kind: "committed" };
-		}
-		return {
-			kind: "failed",
-			error,
-			keepObjects: stored === undefined || stored?.sha256 === row.sha256,
-		};
+		if (stored?.image_key === row.image_key) return { kind: "committed" };
+		return { kind: "failed", error, keepObjects: stored === undefined };
 	}
 }
 
@@ -316,8 +310,10 @@ function versionRow(modelCode: string, candidate: Candidate): VersionRow {
 		elf_sha256: info.elfSha256,
 		git_commit: versionJson?.gitCommit ?? null,
 		version_json: versionJson ? JSON.stringify(versionJson.fields) : null,
-		image_key: imageKey(modelCode, info.version, info.sha256),
-		bundle_key: candidate.staged ? bundleKey(modelCode, info.version, info.sha256) : null,
+		image_key: imageKey(modelCode, info.version, info.sha256, candidate.uploadId),
+		bundle_key: candidate.staged
+			? bundleKey(modelCode, info.version, info.sha256, candidate.uploadId)
+			: null,
 		bundle_size: candidate.staged?.size ?? null,
 		uploaded_at: nowIso(),
 	};

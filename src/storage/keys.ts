@@ -4,14 +4,16 @@ import { isDeviceKey, isFirmwareVersion, isModelCode, isSha256Hex } from "../lib
  * The one place R2 keys are built. Every part is checked against its identifier rule, so no
  * request value can reach a key unvalidated (a failure here is a bug, not a client error).
  *
- *   firmware/<model>/<version>/<image sha256>.bin   the app image, served to devices
- *   firmware/<model>/<version>/<image sha256>.zip   the bundle, as uploaded
- *   staging/<model>/<upload id>.zip                 a bundle while it is being validated
- *   coredumps/<model>/<device>/<file name>          a core dump with its metadata
+ *   firmware/<model>/<version>/<image sha256>-<upload id>.bin   the app image, served to devices
+ *   firmware/<model>/<version>/<image sha256>-<upload id>.zip   the bundle, as uploaded
+ *   staging/<model>/<upload id>.zip                             a bundle being validated
+ *   coredumps/<model>/<device>/<file name>                      a core dump with its metadata
  *
- * The image hash in the name makes a replaced version's new bytes a new object, so a download
- * in flight keeps reading the bytes it started with. Staging has a top-level prefix of its own
- * so one R2 lifecycle rule can expire what an interrupted upload left there.
+ * Every upload writes objects of its own (the upload id), so no request can ever delete or
+ * overwrite objects another request's D1 row points to: the same bytes sent again while their
+ * old objects are being removed get new keys. A replaced version's new bytes are new objects,
+ * so a download in flight keeps reading the bytes it started with. Staging has a top-level
+ * prefix of its own so one R2 lifecycle rule can expire what an interrupted upload left there.
  */
 
 function check(ok: boolean, what: string, value: string): void {
@@ -28,17 +30,30 @@ export function versionPrefix(model: string, version: string): string {
 	return `${modelFirmwarePrefix(model)}${version}/`;
 }
 
-export function imageKey(model: string, version: string, sha256: string): string {
-	check(isSha256Hex(sha256), "sha256", sha256);
-	return `${versionPrefix(model, version)}${sha256}.bin`;
+const UPLOAD_ID = /^[0-9a-f]{16}$/;
+
+/** 64 random bits naming one upload's objects. */
+export function newUploadId(): string {
+	let id = "";
+	for (const byte of crypto.getRandomValues(new Uint8Array(8))) {
+		id += byte.toString(16).padStart(2, "0");
+	}
+	return id;
 }
 
-export function bundleKey(model: string, version: string, sha256: string): string {
+function uploadObject(model: string, version: string, sha256: string, uploadId: string): string {
 	check(isSha256Hex(sha256), "sha256", sha256);
-	return `${versionPrefix(model, version)}${sha256}.zip`;
+	check(UPLOAD_ID.test(uploadId), "upload id", uploadId);
+	return `${versionPrefix(model, version)}${sha256}-${uploadId}`;
 }
 
-const UPLOAD_ID = /^[0-9a-f-]{36}$/;
+export function imageKey(model: string, version: string, sha256: string, uploadId: string) {
+	return `${uploadObject(model, version, sha256, uploadId)}.bin`;
+}
+
+export function bundleKey(model: string, version: string, sha256: string, uploadId: string) {
+	return `${uploadObject(model, version, sha256, uploadId)}.zip`;
+}
 
 export function modelStagingPrefix(model: string): string {
 	check(isModelCode(model), "model code", model);

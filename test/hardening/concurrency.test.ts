@@ -10,7 +10,7 @@ import type { Env } from "../../src/env";
 import { buildAppImage, sha256Hex } from "../fixtures/app-image";
 import { buildFirmware } from "../fixtures/firmware";
 import { faultyBucket, faultyDatabase, gate } from "../helpers/faulty-bindings";
-import { bucketKeys, createDevice, createModel, fetchWithEnv } from "../helpers/fleet";
+import { bucketKeys, createDevice, createModel, fetchWithEnv, storedKeys } from "../helpers/fleet";
 import { adminToken } from "../helpers/tokens";
 import { checkCoredumps, checkFirmware, checkModelGone } from "./invariants";
 
@@ -204,20 +204,18 @@ describe("an upload racing a model delete", () => {
 });
 
 /*
- * KNOWN LOSS, kept as `it.fails` until it is fixed: object keys are derived from model, version
- * and image hash only, so an upload of bytes that were just replaced (or whose version was just
- * deleted or pruned) writes the very keys another request is about to delete, and that delete
- * then removes the objects of the row just committed. The current version is left without its
- * image. The fix is a key unique to each upload (e.g. `<sha256>-<upload id>.bin`); these tests
- * then pass and become plain `it`.
+ * Bytes sent again while their old objects are being removed: object keys name the upload
+ * (`<sha256>-<upload id>.bin`), so the new upload writes objects of its own and the delete in
+ * flight only removes the old ones. With keys derived from model, version and hash alone, the
+ * delete removed the objects of the row just committed.
  */
 describe("bytes that come back while their old objects are being removed", () => {
-	it.fails("a replaced image uploaded again while the replacing upload removes it stays whole", async () => {
+	it("a replaced image uploaded again while the replacing upload removes it stays whole", async () => {
 		const model = await createModel("race_aba_replace");
 		const a = await buildAppImage({ version: "7.0.0", seed: 1 });
 		const b = await buildAppImage({ version: "7.0.0", seed: 2 });
 		expect((await upload(model, a)).status).toBe(200);
-		const aKey = `firmware/${model}/7.0.0/${await sha256Hex(a)}.bin`;
+		const aKey = (await storedKeys(model, "7.0.0")).image_key;
 		// B replaces A and is held just before it removes A's objects...
 		const held = gate();
 		const r2 = faultyBucket(env.BLOBS, [
@@ -233,7 +231,7 @@ describe("bytes that come back while their old objects are being removed", () =>
 		expect(state.images).toEqual([`7.0.0:${await sha256Hex(a)}`]);
 	});
 
-	it.fails("a deleted version uploaded again while its delete removes its objects stays whole", async () => {
+	it("a deleted version uploaded again while its delete removes its objects stays whole", async () => {
 		const model = await createModel("race_aba_delete");
 		const a = await buildAppImage({ version: "7.0.0", seed: 1 });
 		expect((await upload(model, a)).status).toBe(200);

@@ -68,3 +68,17 @@ export async function fetchWithEnv(
 export async function bytesOf(res: Response): Promise<Uint8Array> {
 	return new Uint8Array(await res.arrayBuffer());
 }
+
+/** The object keys D1 holds for a version (keys name the upload, so tests read them). */
+export async function storedKeys(
+	model: string,
+	version: string,
+): Promise<{ image_key: string; bundle_key: string | null }> {
+	const row = await env.DB.prepare(
+		"SELECT image_key, bundle_key FROM firmware_versions WHERE model_code = ?1 AND version = ?2",
+	)
+		.bind(model, version)
+		.first<{ image_key: string; bundle_key: string | null }>();
+	if (!row) throw new Error(`no version ${version} of ${model}`);
+	return row;
+}

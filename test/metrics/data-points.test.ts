@@ -4,7 +4,7 @@ import { imageCacheKey } from "../../src/storage/image-cache";
 import { buildAppImage, sha256Hex } from "../fixtures/app-image";
 import { buildFirmware, noise } from "../fixtures/firmware";
 import { api } from "../helpers/api";
-import { createDevice, createModel, fetchWithEnv } from "../helpers/fleet";
+import { createDevice, createModel, fetchWithEnv, storedKeys } from "../helpers/fleet";
 import { captureLogs } from "../helpers/log-capture";
 import { type RecordedPoint, RecordingMetrics } from "../helpers/recording-metrics";
 import { adminToken, deviceToken, pipelineToken, signToken } from "../helpers/tokens";
@@ -355,7 +355,7 @@ describe("firmware", () => {
 		);
 		metrics.take();
 		const sha = await sha256Hex(image);
-		await env.BLOBS.delete(`firmware/${code}/1.0.0/${sha}.bin`);
+		await env.BLOBS.delete((await storedKeys(code, "1.0.0")).image_key);
 		await caches.default.delete(imageCacheKey(sha));
 		const res = await call("/api/iot/firmware", { token: lost.token });
 		expect(res.status).toBe(404);
@@ -443,7 +443,7 @@ describe("firmware_zip_extract_fallback", () => {
 			body: fw.zip,
 		});
 		expect(res.status).toBe(200);
-		const key = `firmware/${MODEL}/${version}/${fw.sha256}.bin`;
+		const key = (await storedKeys(MODEL, version)).image_key;
 		expect(await env.BLOBS.head(key)).not.toBeNull();
 		await env.BLOBS.delete(key);
 		return { fw, key };
