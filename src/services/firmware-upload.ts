@@ -2,25 +2,13 @@ import { getModel } from "../db/device-models";
 import { commitVersion, getVersion, type VersionRow } from "../db/firmware-versions";
 import { nowIso } from "../db/time";
 import type { Env, Limits } from "../env";
-import { AppError, BadRequest, PayloadTooLarge } from "../errors";
-import {
-	checkDeclaredLength,
-	declaredLength,
-	emptyBody,
-	peek,
-	readLimited,
-} from "../http/request-body";
-import type { AppImageInfo } from "../lib/app-image";
-import { parseAppImage } from "../lib/app-image";
-import type { VersionJson } from "../lib/version-json";
+import { AppError, BadRequest } from "../errors";
 import { copyObject } from "../storage/copy-object";
-import { bundleKey, imageKey, newUploadId, stagingKey } from "../storage/keys";
+import { bundleKey, imageKey } from "../storage/keys";
 import { deleteKeys } from "../storage/objects";
-import { r2ByteSource } from "../storage/r2-byte-source";
-import { putStream } from "../storage/stream-put";
 import { getModelOrThrow, modelNotFound } from "./device-models";
-import { validateBundle } from "./firmware-bundle";
 import { activateIfNotCurrent, notifyCurrent, pruneVersionsOf } from "./firmware-current";
+import { type Candidate, type IntakeHooks, receiveFirmware } from "./firmware-intake";
 
 export interface UploadResult {
 	code: string;
@@ -33,34 +21,14 @@ export interface UploadResult {
 	warnings: string[];
 }
 
-export interface UploadHooks {
+export interface UploadHooks extends IntakeHooks {
 	defer: (work: Promise<unknown>) => void;
-	/** Told as soon as the body is recognised, so metrics can tell ZIP from bare uploads. */
-	onFormat: (format: "zip" | "bin") => void;
-	/** Told how many bytes of body were received (the bundle's or the image's size). */
-	onReceived: (bytes: number) => void;
 }
-
-/** What an upload delivered, before anything about it is in D1. */
-interface Candidate {
-	format: "zip" | "bin";
-	image: Uint8Array;
-	info: AppImageInfo;
-	versionJson: VersionJson | null;
-	warnings: string[];
-	/** Names this upload's objects (and its staging object). */
-	uploadId: string;
-	/** Where the bundle waits while it is validated (zip uploads only). */
-	staged: { key: string; size: number } | null;
-}
-
-const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
-const IMAGE_MAGIC = 0xe9;
 
 /**
- * A firmware upload (SPEC §6): recognise the body by its magic bytes, validate it as a device
- * would, store every object, then commit the version and make it current in one D1 batch.
- * A failure at any step leaves neither a row nor an object behind.
+ * A firmware upload (SPEC §6): take the body in and validate it as a device would (see
+ * firmware-intake.ts), store every object, then commit the version and make it current in one
+ * D1 batch. A failure at any step leaves neither a row nor an object behind.
  */
 export async function uploadFirmware(
 	env: Env,
@@ -71,41 +39,9 @@ export async function uploadFirmware(
 ): Promise<UploadResult> {
 	const { defer } = hooks;
 	const model = await getModelOrThrow(env.DB, modelCode);
-	const declared = declaredLength(request);
-	checkDeclaredLength(declared, limits.firmwareMaxBytes, "firmware upload");
-	if (!request.body) throw emptyBody("firmware upload");
-	const { head, body } = await peek(request.body, 4);
-	if (head.length === 0) throw emptyBody("firmware upload");
-
-	let candidate: Candidate;
-	if (head[0] === IMAGE_MAGIC) {
-		const limit = Math.min(limits.appImageMaxBytes, limits.firmwareMaxBytes);
-		if (declared !== null && declared > limit) throw new PayloadTooLarge(limit, "app image");
-		hooks.onFormat("bin");
-		const image = await readLimited(body, limit, "app image");
-		hooks.onReceived(image.byteLength);
-		candidate = {
-			format: "bin",
-			image,
-			info: await parseAppImage(image),
-			versionJson: null,
-			warnings: [],
-			uploadId: newUploadId(),
-			staged: null,
-		};
-	} else if (ZIP_MAGIC.every((byte, i) => head[i] === byte)) {
-		hooks.onFormat("zip");
-		candidate = await stageBundle(env, limits, modelCode, body, declared).catch((err) =>
-			modelGoneOr(env.DB, modelCode, err),
-		);
-		hooks.onReceived(candidate.staged?.size ?? 0);
-	} else {
-		await body.cancel().catch(() => {});
-		throw new BadRequest(
-			"UNKNOWN_FIRMWARE_FORMAT",
-			"The body is neither an ESP app image (first byte 0xE9) nor a ZIP bundle (PK\\x03\\x04).",
-		);
-	}
+	const candidate = await receiveFirmware(env, limits, modelCode, request, hooks).catch((err) =>
+		modelGoneOr(env.DB, modelCode, err),
+	);
 
 	try {
 		if (model.chip !== null && model.chip !== candidate.info.chip) {
@@ -133,39 +69,6 @@ async function modelGoneOr(db: D1Database, modelCode: string, err: unknown): Pro
 		if (model === null) throw modelNotFound(modelCode);
 	}
 	throw err;
-}
-
-async function stageBundle(
-	env: Env,
-	limits: Limits,
-	modelCode: string,
-	body: ReadableStream<Uint8Array>,
-	declared: number | null,
-): Promise<Candidate> {
-	const uploadId = newUploadId();
-	const key = stagingKey(modelCode, uploadId);
-	const size = await putStream(
-		env.BLOBS,
-		key,
-		body,
-		declared,
-		limits.firmwareMaxBytes,
-		"firmware bundle",
-		{
-			httpMetadata: { contentType: "application/zip" },
-		},
-	);
-	try {
-		const bundle = await validateBundle(
-			r2ByteSource(env.BLOBS, key, size),
-			modelCode,
-			limits.appImageMaxBytes,
-		);
-		return { format: "zip", ...bundle, uploadId, staged: { key, size } };
-	} catch (err) {
-		await env.BLOBS.delete(key).catch(() => {});
-		throw err;
-	}
 }
 
 const MAX_COMMIT_ATTEMPTS = 3;
