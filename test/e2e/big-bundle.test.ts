@@ -1,5 +1,5 @@
 /**
- * A bundle at the body limit (issue 3 item 6), through the real Worker under `wrangler dev`: a
+ * A bundle at the body limit, through the real Worker under `wrangler dev`: a
  * ~100 MiB ZIP, almost all of it an incompressible ELF stored as is, whose app image names the
  * ELF's SHA-256 (so the whole ELF is hashed on the way in). It must upload with 200 and come
  * back byte for byte. Memory is measured, never asserted: the RSS of the workerd processes

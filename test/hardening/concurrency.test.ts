@@ -1,5 +1,5 @@
 /**
- * Concurrency (issue 8 item 5): requests that race each other on one model, after which the
+ * Concurrency: requests that race each other on one model, after which the
  * invariants of SPEC §6.3 and §7 must hold (test/hardening/invariants.ts). Races run both freely
  * (many requests at once) and in chosen interleavings: a `pause` rule holds one request at a
  * chosen storage call while another one runs to its end.

@@ -1,5 +1,5 @@
 /**
- * Storage faults in every core dump operation (issue 8 item 4), swept like the firmware ones:
+ * Storage faults in every core dump operation, swept like the firmware ones:
  * each R2 and D1 call of a clean run is failed in turn, before it reaches storage and after it
  * took effect with its answer lost. After each fault the invariants of SPEC §7 hold (every row's
  * object exists with its bytes; objects without a row only where a delete failed after D1

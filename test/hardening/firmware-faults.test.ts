@@ -1,5 +1,5 @@
 /**
- * Storage faults in every firmware operation (issue 8 item 4). Each operation is first run
+ * Storage faults in every firmware operation. Each operation is first run
  * cleanly, recording every R2 and D1 call it makes; then it is run again once per recorded call,
  * with that one call failing, before it reaches storage and after it took effect (its answer
  * lost). After each fault the invariants of SPEC §6.3 are checked from the bucket and the tables
