@@ -275,6 +275,11 @@ describe("storage faults in core dump operations", () => {
 					}
 				}
 			}
+			// The size of the sweep, for docs/reliability.md (shown with --silent=false).
+			const methods: Record<string, number> = {};
+			for (const c of calls)
+				methods[`${c.binding} ${c.method}`] = (methods[`${c.binding} ${c.method}`] ?? 0) + 1;
+			console.log(JSON.stringify({ sweep: op.name, calls: calls.length, runs: run, methods }));
 		},
 		300_000,
 	);

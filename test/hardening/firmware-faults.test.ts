@@ -299,7 +299,11 @@ describe("storage faults in firmware operations", () => {
 					}
 				}
 			}
-			// Recorded for docs/reliability.md by the reporter.
+			// The size of the sweep, for docs/reliability.md (shown with --silent=false).
+			const methods: Record<string, number> = {};
+			for (const c of picked)
+				methods[`${c.binding} ${c.method}`] = (methods[`${c.binding} ${c.method}`] ?? 0) + 1;
+			console.log(JSON.stringify({ sweep: op.name, calls: picked.length, runs: run, methods }));
 			expect(run).toBeGreaterThanOrEqual(picked.length);
 		},
 		300_000,
