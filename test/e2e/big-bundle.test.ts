@@ -166,27 +166,44 @@ async function devtoolsSession(url: string) {
 		const message = JSON.parse(String(event.data)) as {
 			id?: number;
 			result?: Record<string, number>;
+			error?: unknown;
 		};
-		if (message.id === undefined) return;
-		pending.get(message.id)?.(message.result ?? null);
+		if (message.id === undefined) return; // events, such as heap snapshot chunks
+		pending.get(message.id)?.(message.error ? null : (message.result ?? {}));
 		pending.delete(message.id);
 	});
 	let id = 0;
+	const call = (method: string, params: object = {}, timeoutMs = 500) =>
+		new Promise<Record<string, number> | null>((resolve) => {
+			if (!open) return resolve(null);
+			const callId = ++id;
+			pending.set(callId, resolve);
+			socket.send(JSON.stringify({ id: callId, method, params }));
+			setTimeout(() => {
+				pending.delete(callId);
+				resolve(null);
+			}, timeoutMs);
+		});
 	return {
 		isOpen: () => open,
-		heapUsage: () =>
-			new Promise<Record<string, number> | null>((resolve) => {
-				if (!open) return resolve(null);
-				const callId = ++id;
-				pending.set(callId, resolve);
-				socket.send(JSON.stringify({ id: callId, method: "Runtime.getHeapUsage" }));
-				setTimeout(() => {
-					pending.delete(callId);
-					resolve(null);
-				}, 500);
-			}),
+		heapUsage: () => call("Runtime.getHeapUsage"),
+		/** workerd has no HeapProfiler.collectGarbage; a heap snapshot begins with a full GC. */
+		collectGarbage: () => call("HeapProfiler.takeHeapSnapshot", { reportProgress: false }, 20_000),
 		close: () => socket.close(),
 	};
+}
+
+/** What the isolate still holds after a full garbage collection, in KiB; null if unknown. */
+async function liveHeapKib(url: string): Promise<number | null> {
+	for (let attempt = 0; attempt < 20; attempt++) {
+		const session = await devtoolsSession(url);
+		const collected = await session.collectGarbage();
+		const usage = collected ? await session.heapUsage() : null;
+		session.close();
+		if (usage) return Math.round(((usage.usedSize ?? 0) + (usage.backingStorageSize ?? 0)) / 1024);
+		await new Promise((r) => setTimeout(r, 250));
+	}
+	return null;
 }
 
 /**
@@ -325,6 +342,7 @@ describe("a bundle at the body limit", () => {
 		const inspector = await isolateInspector(pids);
 
 		const started = performance.now();
+		const liveBefore = inspector ? await liveHeapKib(inspector) : null;
 		const stopUploadHeap = inspector ? await sampleHeap(inspector) : null;
 		const [upload, uploadMemory] = await measure(pids, async () => {
 			const res = await fetch(`${base}/api/pipeline/models/${MODEL}/firmware`, {
@@ -365,6 +383,7 @@ describe("a bundle at the body limit", () => {
 		expect(bin.status).toBe(200);
 		expect(sameBytes(new Uint8Array(await bin.arrayBuffer()), image)).toBe(true);
 
+		const liveAfter = inspector ? await liveHeapKib(inspector) : null;
 		fs.mkdirSync(OUT, { recursive: true });
 		fs.writeFileSync(
 			`${OUT}big-bundle.json`,
@@ -376,6 +395,7 @@ describe("a bundle at the body limit", () => {
 					upload_seconds: Number(uploadSeconds.toFixed(2)),
 					upload: { processes: uploadMemory, isolate_heap: uploadHeap ?? null },
 					download: { processes: downloadMemory, isolate_heap: downloadHeap ?? null },
+					isolate_live_kib: { before: liveBefore, after: liveAfter },
 				},
 				null,
 				2,
