@@ -174,7 +174,11 @@ export const firmwareAdminRoutes = createRouter()
 			const { code, version } = c.req.valid("param");
 			c.get("facts").model = code;
 			await activate(c.env, code, version, deferTo(c));
-			return c.json(await getModelOrThrow(c.env.DB, code), 200);
+			// The change is committed: a failed read of the answer is retried, not reported.
+			const model = await getModelOrThrow(c.env.DB, code).catch(() =>
+				getModelOrThrow(c.env.DB, code),
+			);
+			return c.json(model, 200);
 		},
 	)
 	.openapi(

@@ -9,11 +9,20 @@ import type { Env } from "../env";
 import { deleteKeys } from "../storage/objects";
 import { notifyFirmwareChange } from "./firmware-notifications";
 
-/** Makes a stored version current unless it already is; true when the current one changed. */
+/**
+ * Makes a stored version current unless it already is; true when the current one changed.
+ * D1's answer can be lost after the update was applied: then the current version is read back,
+ * so the change is still reported (and devices still told) instead of failing the request.
+ */
 export async function activateIfNotCurrent(db: D1Database, row: VersionRow): Promise<boolean> {
-	const current = await getCurrentVersion(db, row.model_code);
-	if (current?.version === row.version && current.sha256 === row.sha256) return false;
-	return activateVersion(db, row.model_code, row.version, row.sha256, nowIso());
+	const isRow = (v: VersionRow | null) => v?.version === row.version && v.sha256 === row.sha256;
+	if (isRow(await getCurrentVersion(db, row.model_code))) return false;
+	try {
+		return await activateVersion(db, row.model_code, row.version, row.sha256, nowIso());
+	} catch (err) {
+		if (isRow(await getCurrentVersion(db, row.model_code).catch(() => null))) return true;
+		throw err;
+	}
 }
 
 /** Tells the model's devices, after D1 has committed and without delaying the answer. */

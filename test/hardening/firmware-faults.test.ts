@@ -32,7 +32,7 @@ interface Operation {
 	send(model: string, bindings: Partial<Env>): Promise<Response>;
 	/** Limit the sweep to these methods (all by default). */
 	only?: readonly (R2Method | D1Method)[];
-	/** An upload: once its version is committed the answer is 200, whatever fails after. */
+	/** Once its change is committed the answer is 200, whatever fails after (uploads, activate). */
 	upload?: boolean;
 }
 
@@ -101,6 +101,7 @@ const operations: Operation[] = [
 	{
 		name: "activating an older version",
 		prefix: "activate",
+		upload: true,
 		send: async (model, bindings) =>
 			fetchWithEnv(bindings, `/api/device-models/${model}/firmware/versions/1.0.0/activate`, {
 				method: "POST",
