@@ -33,15 +33,18 @@ export function getVersion(db: D1Database, model: string, version: string) {
 		.first<VersionRow>();
 }
 
-export function getCurrentVersion(db: D1Database, model: string) {
+export function selectCurrentVersion(db: D1Database, model: string): D1PreparedStatement {
 	return db
 		.prepare(
 			`SELECT ${COLUMNS.replace(/(\w+)/g, "v.$1")} FROM device_models m
        JOIN firmware_versions v ON v.model_code = m.code AND v.version = m.current_version
        WHERE m.code = ?1`,
 		)
-		.bind(model)
-		.first<VersionRow>();
+		.bind(model);
+}
+
+export function getCurrentVersion(db: D1Database, model: string) {
+	return selectCurrentVersion(db, model).first<VersionRow>();
 }
 
 /** The newest stored version of the model whose image has this SHA-256. */

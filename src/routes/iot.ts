@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forDevices } from "../auth/middleware";
-import { getCurrentVersion, getVersionBySha256 } from "../db/firmware-versions";
+import { getVersionBySha256 } from "../db/firmware-versions";
 import { NotFound } from "../errors";
 import { errorResponses, jsonContent } from "../schemas/common";
 import { DeviceFirmwareVersion, imageResponses, ShaParam } from "../schemas/firmware";
@@ -22,11 +22,11 @@ export const iotRoutes = createRouter()
 			tags,
 			security: bearerSecurity,
 			summary: "The current app image of the device's model (GET or HEAD, ranges, ETag)",
-			middleware: forDevices("iot_get_firmware"),
+			middleware: forDevices("iot_get_firmware", { withCurrentVersion: true }),
 			responses: { ...imageResponses, ...errorResponses(401, 403, 404, 416) },
 		}),
 		async (c) => {
-			const row = await getCurrentVersion(c.env.DB, c.get("device").model_code);
+			const row = c.get("currentVersion");
 			if (!row) throw noFirmware();
 			return serveImage(c.env, c.req.raw, row, {
 				immutable: false,
@@ -64,14 +64,14 @@ export const iotRoutes = createRouter()
 			tags,
 			security: bearerSecurity,
 			summary: "The current firmware version of the device's model",
-			middleware: forDevices("iot_get_firmware_version"),
+			middleware: forDevices("iot_get_firmware_version", { withCurrentVersion: true }),
 			responses: {
 				200: jsonContent(DeviceFirmwareVersion, "The current version (nulls when none)"),
 				...errorResponses(401, 403, 404),
 			},
 		}),
 		async (c) => {
-			const row = await getCurrentVersion(c.env.DB, c.get("device").model_code);
+			const row = c.get("currentVersion");
 			return c.json(
 				{
 					firmware_version: row?.version ?? null,
