@@ -1,0 +1,99 @@
+// Measurements turned into rows of the one table (see report.mjs for how they print).
+import { median } from "./load.mjs";
+
+const MiB = 1024 * 1024;
+
+/**
+ * A load scenario's rows: req/s (with its target, as a fraction of the baseline), p50, p99 and
+ * the servers' CPU time per request; also the CPU split by process.
+ */
+export function addLoadRows(results, scenario, measured, target = null) {
+	const p = measured["ota-edge"];
+	const b = measured.baseline;
+	const n = measured.nginx;
+	for (const [who, m] of [
+		["ota-edge", p],
+		["baseline", b],
+	]) {
+		if (m)
+			results.cpu.push({ scenario, who, total: m.cpuMsPerRequest, ...m.cpuMsPerRequestByRole });
+	}
+	const metrics = [
+		["req/s", (x) => x.rps, "higher", target],
+		["p50 ms", (x) => x.p50ms, "lower", null],
+		["p99 ms", (x) => x.p99ms, "lower", null],
+		["server CPU ms/req", (x) => x.cpuMsPerRequest, "lower", null],
+	];
+	for (const [metric, pick, better, goal] of metrics) {
+		results.rows.push({
+			scenario,
+			metric,
+			product: pick(p),
+			baseline: b ? pick(b) : null,
+			nginx: n ? pick(n) : null,
+			better,
+			target: goal,
+			errors:
+				metric === "req/s" ? { "ota-edge": p.errors, baseline: b?.errors, nginx: n?.errors } : null,
+		});
+	}
+}
+
+/**
+ * An upload scenario: median time to the answer; the isolate heap's largest growth during one
+ * upload over its live heap before it (checked against `heapUnderMiB`), and the live heap
+ * before and after (what an upload leaves behind); the runtime workerd process's largest RSS
+ * growth. Memory rows are absolute: the baseline only stores the body, so no ratio.
+ */
+export function addUploadRows(results, scenario, size, uploads, { heapUnderMiB } = {}) {
+	const label = `${scenario}, ${(size / MiB).toFixed(1)} MiB`;
+	const status = uploads.product.every((u) => u.ok) ? "200" : "FAILED";
+	const row = (metric, pick, extra = {}) =>
+		results.rows.push({
+			scenario: label,
+			metric,
+			product: pick(uploads.product),
+			baseline: pick(uploads.baseline),
+			nginx: null,
+			better: "lower",
+			target: null,
+			status,
+			...extra,
+		});
+	const max = (list, pick) => Math.max(...list.map(pick));
+	row("time to 200, s", (list) => median(list.map((u) => u.result.seconds)));
+	row("isolate heap growth, MiB", (list) => max(list, (u) => u.heap.peakMiB - u.heap.beforeMiB), {
+		limitMiB: heapUnderMiB ?? null,
+		noRatio: true,
+	});
+	row(
+		"isolate live heap after − before, MiB",
+		(list) => max(list, (u) => u.heap.afterMiB - u.heap.beforeMiB),
+		{ noRatio: true },
+	);
+	row("workerd RSS growth, MiB", (list) => max(list, (u) => u.growthMiB), { noRatio: true });
+}
+
+/** The bundle fallback against ota-edge's own direct path (in the baseline column). */
+export function addFallbackRows(results, times) {
+	results.rows.push({
+		scenario: "Image taken out of the bundle vs direct (ota-edge both)",
+		metric: "ms to last byte",
+		product: median(times.fallback),
+		baseline: median(times.r2),
+		nginx: null,
+		better: "lower",
+		target: null,
+		labels: { product: "from bundle", baseline: "ota-edge, R2" },
+	});
+	results.rows.push({
+		scenario: "Image taken out of the bundle vs direct (ota-edge both)",
+		metric: "ms to last byte, cached",
+		product: null,
+		baseline: median(times.cached),
+		nginx: null,
+		better: "lower",
+		target: null,
+		labels: { baseline: "ota-edge, cache" },
+	});
+}
