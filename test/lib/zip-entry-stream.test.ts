@@ -3,13 +3,7 @@ import type { AppError } from "../../src/errors";
 import { type ByteSource, memorySource } from "../../src/lib/zip/byte-source";
 import { readCentralDirectory, type ZipEntry } from "../../src/lib/zip/central-directory";
 import { openEntry, readEntry } from "../../src/lib/zip/entry-stream";
-import {
-	buildBundle,
-	bundleFiles,
-	bundleNames,
-	bytesOf,
-	writeZip,
-} from "../fixtures/zip";
+import { buildBundle, bundleFiles, bundleNames, bytesOf, writeZip } from "../fixtures/zip";
 import { collect, metered, only, refusal } from "../helpers/zip-entries";
 
 const pseudoRandom = (length: number) =>
