@@ -1,3 +1,4 @@
+import { expect } from "vitest";
 import { AppError } from "../../src/errors";
 import { type ByteSource, memorySource } from "../../src/lib/zip/byte-source";
 import { readCentralDirectory, type ZipEntry } from "../../src/lib/zip/central-directory";
@@ -66,3 +67,32 @@ export async function only(entry: RawEntry) {
 	const [read] = await readCentralDirectory(source, { maxEntries: 64 });
 	return { source, entry: read as ZipEntry };
 }
+
+export const read = (bytes: Uint8Array, maxEntries = 64) =>
+	readCentralDirectory(memorySource(bytes), { maxEntries });
+
+export async function expectRefused(bytes: Uint8Array, code: string, status = 400) {
+	const error = await refusal(read(bytes));
+	expect(error.code).toBe(code);
+	expect(error.status).toBe(status);
+	return error;
+}
+
+/** Counts the reads made of a source. */
+export function counted(source: ByteSource) {
+	const calls: [number, number][] = [];
+	return {
+		calls,
+		source: {
+			size: source.size,
+			read: (offset: number, length: number) => {
+				calls.push([offset, length]);
+				return source.read(offset, length);
+			},
+			stream: (offset: number, length: number) => source.stream(offset, length),
+		} satisfies ByteSource,
+	};
+}
+
+export const entries = (...names: string[]): RawEntry[] =>
+	names.map((name) => ({ name, content: `content of ${name}` }));

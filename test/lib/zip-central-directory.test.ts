@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppError } from "../../src/errors";
-import { type ByteSource, memorySource } from "../../src/lib/zip/byte-source";
+import { memorySource } from "../../src/lib/zip/byte-source";
 import { readCentralDirectory } from "../../src/lib/zip/central-directory";
 import {
 	buildBundle,
@@ -10,44 +9,7 @@ import {
 	referenceCrc32,
 	writeZip,
 } from "../fixtures/zip";
-
-const read = (bytes: Uint8Array, maxEntries = 64) =>
-	readCentralDirectory(memorySource(bytes), { maxEntries });
-
-async function refusal(promise: Promise<unknown>): Promise<AppError> {
-	const error = await promise.then(
-		() => new Error("expected a refusal"),
-		(e: unknown) => e,
-	);
-	if (!(error instanceof AppError)) throw error;
-	return error;
-}
-
-async function expectRefused(bytes: Uint8Array, code: string, status = 400) {
-	const error = await refusal(read(bytes));
-	expect(error.code).toBe(code);
-	expect(error.status).toBe(status);
-	return error;
-}
-
-/** Counts the reads made of a source. */
-function counted(source: ByteSource) {
-	const calls: [number, number][] = [];
-	return {
-		calls,
-		source: {
-			size: source.size,
-			read: (offset: number, length: number) => {
-				calls.push([offset, length]);
-				return source.read(offset, length);
-			},
-			stream: (offset: number, length: number) => source.stream(offset, length),
-		} satisfies ByteSource,
-	};
-}
-
-const entries = (...names: string[]): RawEntry[] =>
-	names.map((name) => ({ name, content: `content of ${name}` }));
+import { counted, entries, expectRefused, read } from "../helpers/zip-entries";
 
 describe("readCentralDirectory accepts", () => {
 	it("a deflated bundle, declaring what fflate wrote", async () => {
