@@ -1,8 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { bearerSecurity, forAdmins } from "../auth/middleware";
 import { listModels } from "../db/device-models";
-import { PayloadTooLarge } from "../errors";
+import { jsonBodyLimit } from "../http/json-body-limit";
 import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
 import {
 	CreateDeviceModel,
@@ -13,12 +12,6 @@ import {
 import { createModel, deleteModel, getModelOrThrow, patchModel } from "../services/device-models";
 import { createRouter } from "./router";
 
-export const jsonBodyLimit = bodyLimit({
-	maxSize: 64 * 1024,
-	onError: () => {
-		throw new PayloadTooLarge(64 * 1024, "JSON body");
-	},
-});
 const tags = ["Device models"];
 
 export const deviceModelRoutes = createRouter()

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forAdmins } from "../auth/middleware";
 import { listDevices } from "../db/devices";
+import { jsonBodyLimit } from "../http/json-body-limit";
 import { errorResponses, jsonContent } from "../schemas/common";
 import {
 	CreateDevice,
@@ -11,7 +12,6 @@ import {
 	PatchDevice,
 } from "../schemas/devices";
 import { createDevice, deleteDevice, getDeviceOrThrow, patchDevice } from "../services/devices";
-import { jsonBodyLimit } from "./device-models";
 import { createRouter } from "./router";
 
 const tags = ["Devices"];
