@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forAdmins } from "../auth/middleware";
-import { listModels } from "../db/device-models";
 import { jsonBodyLimit } from "../http/json-body-limit";
 import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
 import {
@@ -9,7 +8,13 @@ import {
 	DeviceModelSchema,
 	PatchDeviceModel,
 } from "../schemas/device-models";
-import { createModel, deleteModel, getModelOrThrow, patchModel } from "../services/device-models";
+import {
+	createModel,
+	deleteModel,
+	getModelOrThrow,
+	listDeviceModels,
+	patchModel,
+} from "../services/device-models";
 import { createRouter } from "./router";
 
 const tags = ["Device models"];
@@ -26,7 +31,7 @@ export const deviceModelRoutes = createRouter()
 			responses: { 200: jsonContent(DeviceModelList, "The models"), ...errorResponses(401, 403) },
 		}),
 		async (c) => {
-			const deviceModels = await listModels(c.env.DB);
+			const deviceModels = await listDeviceModels(c.env.DB);
 			return c.json({ device_models: deviceModels, count: deviceModels.length }, 200);
 		},
 	)

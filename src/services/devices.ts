@@ -19,6 +19,11 @@ export function newDeviceKey(): string {
 	return key;
 }
 
+/** Every device (ordered by model and key), or one model's (ordered by key). */
+export function listDevicesOf(db: D1Database, modelCode?: string): Promise<Device[]> {
+	return devices.listDevices(db, modelCode);
+}
+
 export async function getDeviceOrThrow(db: D1Database, key: string): Promise<Device> {
 	const device = await devices.getDevice(db, key);
 	if (!device) throw deviceNotFound(key);

@@ -2,6 +2,7 @@ import {
 	deleteVersionIfNotCurrent,
 	getCurrentVersion,
 	getVersion,
+	getVersionBySha256,
 	listVersions,
 	type VersionRow,
 	type VersionWithCurrent,
@@ -61,6 +62,22 @@ function versionNotFound(model: string, version: string): NotFound {
 		`Model '${model}' has no firmware version '${version}'.`,
 		{ code: model, version },
 	);
+}
+
+/** A device's firmware is missing: none is current, or none has the hash it asked for. */
+export function noFirmwareForDevice(): NotFound {
+	return new NotFound("FIRMWARE_NOT_FOUND", "There is no firmware for this device's model.");
+}
+
+/** The model's newest version whose image has this SHA-256 (a device's immutable URL). */
+export async function versionBySha256OrThrow(
+	db: D1Database,
+	model: string,
+	sha256: string,
+): Promise<VersionRow> {
+	const row = await getVersionBySha256(db, model, sha256);
+	if (!row) throw noFirmwareForDevice();
+	return row;
 }
 
 /** The model's current version; 404 for an unknown model or a model without firmware. */
