@@ -5,6 +5,7 @@ import type { Env, Limits } from "../env";
 import { AppError } from "../errors";
 import { checkDeclaredLength, declaredLength, readLimited } from "../http/request-body";
 import { sha256Hex } from "../lib/hex";
+import { putCoredumpObject } from "../storage/coredump-objects";
 import { coredumpKey } from "../storage/keys";
 import { deleteKeys } from "../storage/objects";
 import { deviceNotFound } from "./devices";
@@ -57,17 +58,13 @@ export async function uploadCoredump(
 		uploaded_at: now.toISOString(),
 	};
 	try {
-		await env.BLOBS.put(row.object_key, bytes, {
+		await putCoredumpObject(env.BLOBS, row.object_key, bytes, {
+			chip: row.chip,
+			firmware_version: row.firmware_version,
+			device_key: row.device_key,
+			model_code: row.model_code,
+			uploaded_at: row.uploaded_at,
 			sha256,
-			httpMetadata: { contentType: "application/octet-stream" },
-			customMetadata: {
-				chip: row.chip,
-				firmware_version: row.firmware_version,
-				device_key: row.device_key,
-				model_code: row.model_code,
-				uploaded_at: row.uploaded_at,
-				sha256,
-			},
 		});
 	} catch (err) {
 		// A put whose answer was lost may have stored the object after all.
@@ -152,7 +149,7 @@ async function indexOrRemove(env: Env, row: CoredumpRow): Promise<void> {
 
 async function removeObject(bucket: R2Bucket, key: string): Promise<void> {
 	try {
-		await bucket.delete(key);
+		await deleteKeys(bucket, [key]);
 	} catch (err) {
 		console.error(JSON.stringify({ msg: "orphaned core dump object", key, error: String(err) }));
 	}

@@ -10,6 +10,7 @@ import {
 import { type AppImageInfo, parseAppImage } from "../lib/app-image";
 import type { VersionJson } from "../lib/version-json";
 import { newUploadId, stagingKey } from "../storage/keys";
+import { deleteKeys } from "../storage/objects";
 import { r2ByteSource } from "../storage/r2-byte-source";
 import { putStream } from "../storage/stream-put";
 import { validateBundle } from "./firmware-bundle";
@@ -113,7 +114,7 @@ async function stageBundle(
 		);
 		return { format: "zip", ...bundle, uploadId, staged: { key, size } };
 	} catch (err) {
-		await env.BLOBS.delete(key).catch(() => {});
+		await deleteKeys(env.BLOBS, [key]).catch(() => {});
 		throw err;
 	}
 }

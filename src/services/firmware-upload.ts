@@ -4,6 +4,7 @@ import { nowIso } from "../db/time";
 import type { Env, Limits } from "../env";
 import { AppError, BadRequest } from "../errors";
 import { copyObject } from "../storage/copy-object";
+import { putImageObject } from "../storage/firmware-objects";
 import { bundleKey, imageKey } from "../storage/keys";
 import { deleteKeys } from "../storage/objects";
 import { getModelOrThrow, modelNotFound } from "./device-models";
@@ -55,7 +56,7 @@ export async function uploadFirmware(
 			modelGoneOr(env.DB, modelCode, err),
 		);
 	} finally {
-		if (candidate.staged) await env.BLOBS.delete(candidate.staged.key).catch(() => {});
+		if (candidate.staged) await deleteKeys(env.BLOBS, [candidate.staged.key]).catch(() => {});
 	}
 }
 
@@ -180,10 +181,10 @@ async function removeReplaced(env: Env, replaced: VersionRow): Promise<void> {
 async function putObjects(env: Env, modelCode: string, candidate: Candidate, row: VersionRow) {
 	const written: string[] = [];
 	try {
-		await env.BLOBS.put(row.image_key, candidate.image, {
+		await putImageObject(env.BLOBS, row.image_key, candidate.image, {
 			sha256: candidate.info.sha256,
-			httpMetadata: { contentType: "application/octet-stream" },
-			customMetadata: { model_code: modelCode, version: row.version },
+			modelCode,
+			version: row.version,
 		});
 		written.push(row.image_key);
 		if (candidate.staged && row.bundle_key) {
