@@ -43,7 +43,7 @@ app.doc31("/api/openapi.json", {
 });
 
 app.notFound((c) => {
-	const allow = allowedMethods(app as never, c.req.path);
+	const allow = allowedMethods(app, c.req.path);
 	if (allow.length > 0) {
 		c.header("Allow", allow.join(", "));
 		return errorResponse(

@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forAdmins } from "../auth/middleware";
+import { sendBinary } from "../http/binary-response";
 import { errorResponses, jsonContent } from "../schemas/common";
 import {
 	CoredumpList,
@@ -16,7 +17,6 @@ import {
 	listDeviceCoredumps,
 	toCoredump,
 } from "../services/coredumps";
-import { countBytes } from "./context";
 import { createRouter } from "./router";
 
 const tags = ["Core dumps (admin)"];
@@ -76,9 +76,7 @@ export const coredumpAdminRoutes = createRouter()
 		}),
 		async (c) => {
 			const { key, id } = c.req.valid("param");
-			const res = await downloadCoredump(c.env, key, id);
-			countBytes(c)(Number(res.headers.get("content-length")));
-			return res as never;
+			return sendBinary(c, await downloadCoredump(c.env, key, id));
 		},
 	)
 	.openapi(

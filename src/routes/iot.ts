@@ -2,9 +2,8 @@ import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forDevices } from "../auth/middleware";
 import { errorResponses, jsonContent } from "../schemas/common";
 import { DeviceFirmwareVersion, imageResponses, ShaParam } from "../schemas/firmware";
-import { serveImage } from "../services/firmware-download";
 import { noFirmwareForDevice, versionBySha256OrThrow } from "../services/firmware-versions";
-import { countBytes, deferTo } from "./context";
+import { answerImage } from "./image-answer";
 import { createRouter } from "./router";
 
 const tags = ["Devices (OTA)"];
@@ -23,11 +22,7 @@ export const iotRoutes = createRouter()
 		async (c) => {
 			const row = c.get("currentVersion");
 			if (!row) throw noFirmwareForDevice();
-			return serveImage(c.env, c.req.raw, row, {
-				immutable: false,
-				defer: deferTo(c),
-				onBytes: countBytes(c),
-			}) as never;
+			return answerImage(c, row, false);
 		},
 	)
 	.openapi(
@@ -44,11 +39,7 @@ export const iotRoutes = createRouter()
 		async (c) => {
 			const { sha256 } = c.req.valid("param");
 			const row = await versionBySha256OrThrow(c.env.DB, c.get("device").model_code, sha256);
-			return serveImage(c.env, c.req.raw, row, {
-				immutable: true,
-				defer: deferTo(c),
-				onBytes: countBytes(c),
-			}) as never;
+			return answerImage(c, row, true);
 		},
 	)
 	.openapi(
