@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forAdmins } from "../auth/middleware";
-import { limitsOf } from "../env";
 import { sendBinary } from "../http/binary-response";
 import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
 import { DeviceModelSchema } from "../schemas/device-models";
@@ -11,7 +10,6 @@ import {
 	UploadResultSchema,
 	VersionParams,
 } from "../schemas/firmware";
-import { uploadFirmware } from "../services/firmware-upload";
 import {
 	activate,
 	bundleDownload,
@@ -20,7 +18,8 @@ import {
 	modelVersionOrThrow,
 	versionHistory,
 } from "../services/firmware-versions";
-import { countBytes, deferTo } from "./context";
+import { deferTo } from "./context";
+import { answerUpload } from "./firmware-upload";
 import { answerImage } from "./image-answer";
 import { createRouter } from "./router";
 
@@ -43,15 +42,7 @@ export const firmwareAdminRoutes = createRouter()
 			},
 		}),
 		async (c) => {
-			const { code } = c.req.valid("param");
-			const facts = c.get("facts");
-			facts.model = code;
-			const result = await uploadFirmware(c.env, limitsOf(c.env), code, c.req.raw, {
-				defer: deferTo(c),
-				onFormat: () => {},
-				onReceived: countBytes(c),
-			});
-			return c.json(result, 200);
+			return answerUpload(c, c.req.valid("param").code);
 		},
 	)
 	.openapi(

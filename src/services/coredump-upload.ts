@@ -3,8 +3,13 @@ import { deleteCoredumpsBeyond, getCoredump, insertCoredump } from "../db/coredu
 import type { Device } from "../db/devices";
 import type { Env, Limits } from "../env";
 import { AppError } from "../errors";
-import { checkDeclaredLength, declaredLength, readLimited } from "../http/request-body";
 import { sha256Hex } from "../lib/hex";
+import {
+	checkDeclaredLength,
+	declaredLength,
+	readLimited,
+	type UploadBody,
+} from "../lib/upload-body";
 import { putCoredumpObject } from "../storage/coredump-objects";
 import { coredumpKey } from "../storage/keys";
 import { deleteKeys } from "../storage/objects";
@@ -36,11 +41,11 @@ export async function uploadCoredump(
 	limits: Limits,
 	device: Device,
 	query: CoredumpQuery,
-	request: Request,
+	upload: UploadBody,
 ): Promise<StoredCoredump> {
 	await checkRateLimit(env, device.key, limits.coredumpRetryAfterSeconds);
-	checkDeclaredLength(declaredLength(request), limits.coredumpMaxBytes, WHAT);
-	const bytes = await readLimited(request.body, limits.coredumpMaxBytes, WHAT);
+	checkDeclaredLength(declaredLength(upload), limits.coredumpMaxBytes, WHAT);
+	const bytes = await readLimited(upload.stream, limits.coredumpMaxBytes, WHAT);
 	const sha256 = await sha256Hex(bytes);
 
 	const now = new Date();

@@ -3,6 +3,7 @@ import { commitVersion, getVersion, type VersionRow } from "../db/firmware-versi
 import { nowIso } from "../db/time";
 import type { Env, Limits } from "../env";
 import { AppError, BadRequest } from "../errors";
+import type { UploadBody } from "../lib/upload-body";
 import { copyObject } from "../storage/copy-object";
 import { putImageObject } from "../storage/firmware-objects";
 import { bundleKey, imageKey } from "../storage/keys";
@@ -35,12 +36,12 @@ export async function uploadFirmware(
 	env: Env,
 	limits: Limits,
 	modelCode: string,
-	request: Request,
+	upload: UploadBody,
 	hooks: UploadHooks,
 ): Promise<UploadResult> {
 	const { defer } = hooks;
 	const model = await getModelOrThrow(env.DB, modelCode);
-	const candidate = await receiveFirmware(env, limits, modelCode, request, hooks).catch((err) =>
+	const candidate = await receiveFirmware(env, limits, modelCode, upload, hooks).catch((err) =>
 		modelGoneOr(env.DB, modelCode, err),
 	);
 
