@@ -3,6 +3,7 @@ import { deleteCoredumpsBeyond, getCoredump, insertCoredump } from "../db/coredu
 import type { Device } from "../db/devices";
 import type { Env, Limits } from "../env";
 import { AppError } from "../errors";
+import { randomBase32 } from "../lib/base32";
 import { sha256Hex } from "../lib/hex";
 import {
 	checkDeclaredLength,
@@ -23,7 +24,6 @@ import { deviceNotFound } from "./devices";
  */
 
 const WHAT = "core dump";
-const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
 
 export interface CoredumpQuery {
 	chip: string;
@@ -90,9 +90,7 @@ export function coredumpFilename(at: Date): string {
 	const date = iso.slice(0, 10).replaceAll("-", "");
 	const time = iso.slice(11, 19).replaceAll(":", "");
 	const millis = iso.slice(20, 23);
-	let random = "";
-	for (const byte of crypto.getRandomValues(new Uint8Array(16))) random += BASE32[byte & 31];
-	return `coredump_${date}T${time}_${millis}${random}Z.dmp`;
+	return `coredump_${date}T${time}_${millis}${randomBase32(16)}Z.dmp`;
 }
 
 /**
@@ -111,7 +109,6 @@ async function checkRateLimit(env: Env, deviceKey: string, retryAfter: number): 
 	}
 	if (allowed) return;
 	throw new AppError(
-		429,
 		"RATE_LIMITED",
 		`This device is sending core dumps too often; try again in ${retryAfter} seconds.`,
 		{ retry_after_seconds: retryAfter },
@@ -140,11 +137,7 @@ async function indexOrRemove(env: Env, row: CoredumpRow): Promise<void> {
 			}),
 		);
 		if (stored === null) await removeObject(env.BLOBS, row.object_key);
-		throw new AppError(
-			503,
-			"COREDUMP_NOT_STORED",
-			"The core dump could not be stored; send it again.",
-		);
+		throw new AppError("COREDUMP_NOT_STORED", "The core dump could not be stored; send it again.");
 	}
 	if (!indexed) {
 		await removeObject(env.BLOBS, row.object_key);
