@@ -145,3 +145,14 @@ export const METRIC_ONLY_STATUSES = [
 	"MQTT_CONNECTION_LOST",
 	"MQTT_PROTOCOL_ERROR",
 ] as const;
+
+/**
+ * The `error_code` of a core dump analysis that failed (SPEC §10): stored with the analysis
+ * and shown in it, never an HTTP answer's code.
+ */
+export const ANALYSIS_ERROR_CODES = [
+	"DUMP_TRUNCATED",
+	"DUMP_CHECKSUM_MISMATCH",
+	"DUMP_FORMAT_UNKNOWN",
+	"DUMP_CORRUPT",
+] as const;
