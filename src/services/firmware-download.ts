@@ -39,7 +39,6 @@ export async function imageAnswer(
 	const range = rangeFor(conditions, row);
 	if (range.kind === "unsatisfiable") {
 		throw new AppError(
-			416,
 			"RANGE_NOT_SATISFIABLE",
 			`The requested range is outside the ${row.size}-byte image.`,
 			{ size: row.size },

@@ -125,7 +125,6 @@ async function store(
 			}
 		}
 		throw new AppError(
-			409,
 			"CONCURRENT_UPLOAD",
 			"Other uploads of this version kept winning; try again.",
 		);
