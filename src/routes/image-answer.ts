@@ -1,8 +1,8 @@
 import type { Context } from "hono";
-import type { VersionRow } from "../db/firmware-versions";
 import type { AppEnv } from "../hono-env";
 import { imageConditions, sendBinary } from "../http/binary-response";
 import { imageAnswer } from "../services/firmware-download";
+import type { VersionRow } from "../services/firmware-versions";
 import { deferTo } from "./context";
 
 /**

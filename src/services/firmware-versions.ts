@@ -15,6 +15,9 @@ import type { BinaryAnswer } from "./binary-answer";
 import { getModelOrThrow } from "./device-models";
 import { activateIfNotCurrent, notifyCurrent } from "./firmware-current";
 
+/** A stored version, as the routes that serve its image receive it. */
+export type { VersionRow };
+
 export interface VersionView {
 	version: string;
 	format: "zip" | "bin";
