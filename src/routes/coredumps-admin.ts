@@ -13,9 +13,8 @@ import {
 	deleteAllCoredumps,
 	deleteOneCoredump,
 	downloadCoredump,
-	getCoredumpRowOrThrow,
+	getDeviceCoredump,
 	listDeviceCoredumps,
-	toCoredump,
 } from "../services/coredumps";
 import { createRouter } from "./router";
 
@@ -58,9 +57,9 @@ export const coredumpAdminRoutes = createRouter()
 		}),
 		async (c) => {
 			const { key, id } = c.req.valid("param");
-			const row = await getCoredumpRowOrThrow(c.env.DB, key, id);
-			c.get("facts").model = row.model_code;
-			return c.json(toCoredump(row), 200);
+			const coredump = await getDeviceCoredump(c.env.DB, key, id);
+			c.get("facts").model = coredump.model_code;
+			return c.json(coredump, 200);
 		},
 	)
 	.openapi(

@@ -61,6 +61,15 @@ export async function getCoredumpRowOrThrow(
 	return row;
 }
 
+/** One dump's metadata; 404 for an unknown device or dump. */
+export async function getDeviceCoredump(
+	db: D1Database,
+	key: string,
+	id: string,
+): Promise<Coredump> {
+	return toCoredump(await getCoredumpRowOrThrow(db, key, id));
+}
+
 /**
  * The raw bytes under their stored file name, with an exact length, streamed from R2 as they
  * are. A row whose object is missing is reported as a missing dump and logged for operators.
