@@ -17,6 +17,7 @@ import {
 	faultingBindings,
 	recordingBindings,
 	type StorageCall,
+	SWEEP_TIMEOUT_MS,
 	sweep,
 } from "./fault-sweep";
 import { checkCoredumps, checkModelGone } from "./invariants";
@@ -227,6 +228,6 @@ describe("storage faults in core dump operations", () => {
 				runWithFault(op, `${op.prefix}_${run}`, call, fail),
 			);
 		},
-		300_000,
+		SWEEP_TIMEOUT_MS,
 	);
 });

@@ -15,6 +15,12 @@ import {
  * fault may and may not leave behind.
  */
 
+/**
+ * A sweep runs its operation dozens of times; on two cores shared with other work the largest
+ * (the multipart upload) takes five minutes, so the bound is wall-clock headroom, not a target.
+ */
+export const SWEEP_TIMEOUT_MS = 900_000;
+
 /** Storage internals that must never reach a client's answer. */
 export const INTERNAL = /10001|D1_ERROR|internal error\. Please|SQLITE|stack/i;
 

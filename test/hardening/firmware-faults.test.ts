@@ -20,6 +20,7 @@ import {
 	faultingBindings,
 	recordingBindings,
 	type StorageCall,
+	SWEEP_TIMEOUT_MS,
 	sweep,
 } from "./fault-sweep";
 import { checkFirmware, checkModelGone, type FirmwareState } from "./invariants";
@@ -249,7 +250,7 @@ describe("storage faults in firmware operations", () => {
 			);
 			expect(run).toBeGreaterThanOrEqual(picked.length);
 		},
-		300_000,
+		SWEEP_TIMEOUT_MS,
 	);
 
 	it("records calls on both bindings, so the sweep covers R2 and D1", async () => {
