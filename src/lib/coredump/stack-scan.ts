@@ -1,0 +1,92 @@
+import type { CodeMap } from "./code-map";
+import type { Memory } from "./memory";
+import type { Symbolizer } from "./symbolizer";
+
+/** How far above the SP a scan looks for a return address (bytes). */
+const SCAN_LIMIT = 4096;
+/**
+ * How far above a found return address the caller's SP may lie: GCC saves ra in the top word
+ * of a RISC-V frame, or just below the 32-byte register save area of a variadic function (the
+ * ROM's printf family), and SPs are 16-byte aligned.
+ */
+const MAX_RA_DEPTH = 44;
+/** How many frames above a candidate must unwind cleanly before it is believed. */
+const CHECKED_STEPS = 3;
+const RA = 1;
+const SP = 2;
+
+/**
+ * Where CFI ends (ROM code has none in the app's ELF), finds the next caller by scanning the
+ * stack upwards from `sp` for a word that points into the app's code just after a call that
+ * links (`followsCall`). A stale return address left among a frame's locals passes that test
+ * too, so a candidate must also unwind: at some 16-byte aligned SP just above the word (see
+ * MAX_RA_DEPTH), CFI must carry it CHECKED_STEPS frames further through plausible return
+ * addresses (see chainHolds). A candidate without CFI is taken as is, at the first aligned SP
+ * above it.
+ */
+export async function scanForCaller(
+	memory: Memory,
+	code: CodeMap,
+	symbolizer: Symbolizer,
+	sp: number,
+): Promise<{ pc: number; sp: number } | null> {
+	const region = memory.regionAt(sp);
+	if (!region) return null;
+	const limit = Math.min(region.end, sp + SCAN_LIMIT);
+	for (let slot = (sp + 3) & ~3; slot + 4 <= limit; slot += 4) {
+		const word = memory.readU32(slot);
+		if (word === null || word & 1 || !code.mayBeAppCode(word)) continue;
+		if (!(await code.isAppCode(word - 1)) || !(await symbolizer.followsCall(word))) continue;
+		const callerSp = await callerSpFor(memory, code, symbolizer, word, slot + 4, limit);
+		if (callerSp !== null) return { pc: word, sp: callerSp };
+	}
+	return null;
+}
+
+async function callerSpFor(
+	memory: Memory,
+	code: CodeMap,
+	symbolizer: Symbolizer,
+	pc: number,
+	above: number,
+	limit: number,
+): Promise<number | null> {
+	const first = (above + 15) & ~15;
+	const row = await symbolizer.unwindAt(pc - 1);
+	if (!row?.cfa || row.cfa.register !== SP) return first;
+	for (let sp = first; sp - above <= MAX_RA_DEPTH; sp += 16) {
+		if (await chainHolds({ memory, code, symbolizer, limit }, pc, sp, CHECKED_STEPS)) return sp;
+	}
+	return null;
+}
+
+interface Scan {
+	memory: Memory;
+	code: CodeMap;
+	symbolizer: Symbolizer;
+	limit: number;
+}
+
+/**
+ * True when CFI unwinds `steps` frames up from (pc, sp) through saved return addresses that
+ * are ROM or app code after a call, or reaches a frame whose CFI marks ra undefined (a task's
+ * first frame) or that CFI cannot follow (no row, a CFA not based on SP).
+ */
+async function chainHolds(scan: Scan, pc: number, sp: number, steps: number): Promise<boolean> {
+	if (steps === 0) return true;
+	const row = await scan.symbolizer.unwindAt(pc - 1);
+	if (!row?.cfa || row.cfa.register !== SP) return true;
+	const rule = row.rules.get(row.returnAddressRegister ?? RA);
+	if (rule?.kind === "undefined") return true;
+	// A function that made a call saved its return address; no rule means a leaf: implausible.
+	if (rule?.kind !== "offset") return false;
+	const cfa = sp + row.cfa.offset;
+	if (cfa < sp || cfa > scan.limit) return false;
+	const saved = scan.memory.readU32(cfa + rule.offset);
+	if (saved === null || saved === 0 || saved & 1) return false;
+	if (scan.code.isRom(saved)) return true;
+	if (!(await scan.code.isAppCode(saved - 1)) || !(await scan.symbolizer.followsCall(saved))) {
+		return false;
+	}
+	return chainHolds(scan, saved, cfa, steps - 1);
+}
