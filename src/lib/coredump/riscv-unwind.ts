@@ -2,7 +2,7 @@ import type { CodeMap } from "./code-map";
 import type { TaskRegisters } from "./decoded";
 import type { Memory } from "./memory";
 import { MAX_FRAMES, type RawFrame } from "./raw-frame";
-import { scanForCaller } from "./stack-scan";
+import { callerOfReturnAddress, scanForCaller } from "./stack-scan";
 import type { UnwindRow } from "./symbolizer";
 
 const RA = 1;
@@ -16,8 +16,8 @@ type Registers = (number | null)[];
  * its SP = the CFA, its PC = the saved return address. Where no row covers the PC (ROM code,
  * hand-written assembly) the stack is scanned for the next return address into app code
  * (frames marked `scanned`, see stack-scan.ts) and CFI resumes from there; registers other
- * than SP are unknown after a scan. Frame 0 without CFI first tries ra itself (a leaf that
- * saved nothing).
+ * than SP are unknown after a scan. Frame 0 without CFI (a crash in ROM) first tries the
+ * caller ra names, at the SP above the slot where the frame saved ra, or its own SP for a leaf.
  *
  * Without an ELF (unsymbolized) there is no CFI at all: the backtrace is frame 0 and, when ra
  * holds a code address, its caller as ra names it (marked `scanned`: a guess that holds for
@@ -59,14 +59,16 @@ export async function unwindRiscv(
 			next = { pc: ra, values: unwound.values, kind: code.isRom(ra) ? "rom" : "app" };
 		} else {
 			const ra = values[RA];
-			if (
+			const raCallerSp =
 				!caller &&
 				ra &&
 				ra !== pc &&
 				(await code.isAppCode(ra - 1)) &&
 				(await symbolizer.followsCall(ra))
-			) {
-				next = { pc: ra, values: unknownExceptSp(sp), kind: "scanned" };
+					? await callerOfReturnAddress(memory, code, symbolizer, sp, ra)
+					: null;
+			if (ra && raCallerSp !== null) {
+				next = { pc: ra, values: unknownExceptSp(raCallerSp), kind: "scanned" };
 			} else {
 				const found = await scanForCaller(memory, code, symbolizer, sp);
 				if (!found) break;

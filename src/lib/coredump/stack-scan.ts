@@ -43,6 +43,29 @@ export async function scanForCaller(
 	return null;
 }
 
+/**
+ * The SP of the caller whose return address `ra` still holds, for a frame 0 without CFI (a
+ * crash in ROM): where the frame saved ra on the stack (a slot holding that very value), else
+ * the frame's own SP (a leaf that allocated nothing), provided the chain unwinds from there.
+ */
+export async function callerOfReturnAddress(
+	memory: Memory,
+	code: CodeMap,
+	symbolizer: Symbolizer,
+	sp: number,
+	ra: number,
+): Promise<number | null> {
+	const region = memory.regionAt(sp);
+	if (!region) return null;
+	const limit = Math.min(region.end, sp + SCAN_LIMIT);
+	for (let slot = (sp + 3) & ~3; slot + 4 <= limit; slot += 4) {
+		if (memory.readU32(slot) !== ra) continue;
+		const callerSp = await callerSpFor(memory, code, symbolizer, ra, slot + 4, limit);
+		if (callerSp !== null) return callerSp;
+	}
+	return callerSpFor(memory, code, symbolizer, ra, sp, limit);
+}
+
 async function callerSpFor(
 	memory: Memory,
 	code: CodeMap,
