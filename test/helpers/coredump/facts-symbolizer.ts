@@ -40,6 +40,7 @@ export function factsSymbolizer(facts: ElfFacts): Symbolizer {
 	notypes.sort((a, b) => a.value - b.value);
 	const starts = new Set(funcs.map((f) => f.value));
 	const cfi = parseReadelfCfi(facts.cfi);
+	const rows = new Map<number, ReturnType<typeof rowAt>>();
 	const sectionOf = (address: number) => code.find(([s, e]) => address >= s && address < e);
 	const isCode = (address: number) => sectionOf(address) !== undefined;
 	const functionAt = (address: number): Sym | null => {
@@ -65,7 +66,12 @@ export function factsSymbolizer(facts: ElfFacts): Symbolizer {
 			return isCode(address - 1) && func !== null && !starts.has(address);
 		},
 		async unwindAt(pc) {
-			return rowAt(cfi, pc);
+			let row = rows.get(pc);
+			if (row === undefined) {
+				row = rowAt(cfi, pc);
+				rows.set(pc, row);
+			}
+			return row;
 		},
 	};
 }
