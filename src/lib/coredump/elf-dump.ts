@@ -91,8 +91,9 @@ function moveFirst(tasks: RawTask[], tcb: number): void {
 }
 
 /**
- * Xtensa: the extra info's registers. RISC-V: mcause and mtval of the exception frame that
- * starts the crashed task's dumped stack, when its saved PC is the task's PC.
+ * Xtensa: the extra info's registers (else the crashed task's exception frame). RISC-V: mcause
+ * and mtval of the exception frame that starts the crashed task's dumped stack, when its saved
+ * PC is the task's PC.
  */
 function exception(
 	arch: Arch,
@@ -105,12 +106,5 @@ function exception(
 	const load = core.loads.find((l) => l.start === crashed.stack?.start);
 	const frame = load ? registersFromStack(arch, load.bytes) : null;
 	if (!frame || frame.registers.gregs[0] !== crashed.registers.gregs[0]) return null;
-	if (
-		arch === "xtensa" &&
-		load &&
-		new DataView(load.bytes.buffer, load.bytes.byteOffset).getUint32(0, true) !==
-			CURRENT_TASK_MARKER
-	)
-		return null;
-	return frame.exception;
+	return arch === "riscv" || frame.current ? frame.exception : null;
 }

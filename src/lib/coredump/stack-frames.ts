@@ -8,6 +8,8 @@ export interface StackFrameRegisters {
 	registers: TaskRegisters;
 	/** The exception the frame records (only the crashed task's frame holds a meaningful one). */
 	exception: RawException | null;
+	/** Xtensa: the frame carries ESP-IDF's crashed-task marker. */
+	current: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export function registersFromStack(arch: Arch, stack: Uint8Array): StackFrameReg
 		for (let i = 0; i < 32; i++) gregs[i] = word(i);
 		const exception: RawException | null =
 			count >= 36 ? { arch: "riscv", mcause: word(34), mtval: word(35) } : null;
-		return { registers: { arch, gregs }, exception };
+		return { registers: { arch, gregs }, exception, current: false };
 	}
 	const gregs = new Uint32Array(128);
 	const exit = word(0);
@@ -51,11 +53,11 @@ export function registersFromStack(arch: Arch, stack: Uint8Array): StackFrameReg
 			epc: [],
 			eps: [],
 		};
-		return { registers: { arch, gregs }, exception };
+		return { registers: { arch, gregs }, exception, current: exit === CURRENT_TASK_MARKER };
 	}
 	if (count < 8) return null;
 	gregs[0] = xtensaCodeAddress(word(1));
 	gregs[1] = word(2);
 	for (let i = 0; i < 4; i++) gregs[64 + i] = word(4 + i);
-	return { registers: { arch, gregs }, exception: null };
+	return { registers: { arch, gregs }, exception: null, current: false };
 }

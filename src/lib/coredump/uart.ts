@@ -39,8 +39,6 @@ interface Line {
  */
 export function decodeUartText(text: Uint8Array): Uint8Array {
 	const lines: Line[] = [];
-	let from = 0;
-	let to = lines.length;
 	let sawStart = false;
 	for (let start = 0; start < text.length; ) {
 		let end = text.indexOf(0x0a, start);
@@ -55,8 +53,7 @@ export function decodeUartText(text: Uint8Array): Uint8Array {
 		}
 		start = end + 1;
 	}
-	to = lines.length;
-	if (!sawStart) [from, to] = longestDataRun(lines);
+	const [from, to] = sawStart ? [0, lines.length] : longestDataRun(lines);
 	let size = 0;
 	for (let i = from; i < to; i++) {
 		const line = lines[i] as Line;
