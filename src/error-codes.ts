@@ -1,3 +1,5 @@
+import type { AnalysisErrorCode } from "./lib/coredump/analysis";
+
 /**
  * Every error code a client can receive, with its HTTP status and meaning. Codes are stable:
  * clients branch on them. The OpenAPI document and the README list these; a test checks that
@@ -146,13 +148,15 @@ export const METRIC_ONLY_STATUSES = [
 	"MQTT_PROTOCOL_ERROR",
 ] as const;
 
+// --- crash analysis (dump branch) ---
 /**
- * The `error_code` of a core dump analysis that failed (SPEC §10): stored with the analysis
- * and shown in it, never an HTTP answer's code.
+ * Why a core dump could not be analysed: the `error_code` of a `failed` analysis (SPEC §10),
+ * stored with the analysis and shown by the API; never the code of an HTTP error answer.
  */
 export const ANALYSIS_ERROR_CODES = [
 	"DUMP_TRUNCATED",
 	"DUMP_CHECKSUM_MISMATCH",
 	"DUMP_FORMAT_UNKNOWN",
 	"DUMP_CORRUPT",
-] as const;
+] as const satisfies readonly AnalysisErrorCode[];
+// --- end crash analysis ---
