@@ -33,7 +33,7 @@ async function boot() {
 	session.configure(config);
 	if (isCallback(config)) {
 		try {
-			navigate(await completeSignIn(config), { replace: true });
+			navigate(await completeSignIn(config), { replace: true, initial: true });
 		} catch (err) {
 			show(<SignInPage config={config} error={err as Error} />);
 			return;

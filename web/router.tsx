@@ -8,16 +8,29 @@ import { useSyncExternalStore } from "hono/jsx/dom";
  */
 
 const listeners = new Set<() => void>();
+let moved = false;
 const notify = () => {
 	for (const listener of listeners) listener();
 };
-window.addEventListener("popstate", notify);
+window.addEventListener("popstate", () => {
+	moved = true;
+	notify();
+});
 
-export function navigate(to: string, options: { replace?: boolean } = {}): void {
+/**
+ * Shows `to`. `initial` marks the first page of a load (after sign-in): focus then stays at the
+ * start of the document, as on any page load; after a move within the console it goes to the
+ * new page's heading.
+ */
+export function navigate(to: string, options: { replace?: boolean; initial?: boolean } = {}): void {
 	if (options.replace) history.replaceState(null, "", to);
 	else history.pushState(null, "", to);
+	if (!options.initial) moved = true;
 	notify();
 }
+
+/** Whether the operator has moved within the console since the page loaded. */
+export const hasMoved = () => moved;
 
 const snapshot = () => location.pathname + location.search;
 

@@ -34,6 +34,7 @@ consoleRoutes.post(
 		},
 	}),
 	async (c) => {
+		const signIn = await consoleSignIn(c.env);
 		const type = c.req.header("content-type") ?? "";
 		if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
 			throw new AppError(
@@ -42,7 +43,6 @@ consoleRoutes.post(
 				"A token request is an application/x-www-form-urlencoded form.",
 			);
 		}
-		const signIn = await consoleSignIn(c.env);
 		const origin = new URL(c.req.url).origin;
 		const form = tokenRequestForm(signIn, new URLSearchParams(await c.req.text()), origin);
 		const answer = await relayTokenRequest(signIn, form);

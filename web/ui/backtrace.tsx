@@ -19,8 +19,8 @@ export function Backtrace(props: { frames: Frame[]; label: string }) {
 						{f.offset !== null && f.offset !== undefined ? (
 							<span class="offset">+{f.offset}</span>
 						) : null}
+						{f.kind !== "app" ? <span class={`kind ${f.kind}`}>{f.kind}</span> : null}
 					</span>
-					{f.kind !== "app" ? <span class={`kind ${f.kind}`}>{f.kind}</span> : null}
 					<Location frame={f} />
 					<code class="pc">{f.pc}</code>
 				</li>

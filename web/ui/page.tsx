@@ -1,9 +1,11 @@
 import type { Child } from "hono/jsx";
 import { useEffect, useRef } from "hono/jsx/dom";
+import { hasMoved } from "../router";
 
 /**
- * A page's one <h1>. It takes focus when the page opens, so keyboard and screen reader users
- * start at the new page's title (the router swaps pages without a load), and it names the tab.
+ * A page's one <h1>. When the operator moves to a page within the console it takes the focus,
+ * so keyboard and screen reader users start at the new page's title (the router swaps pages
+ * without a load, which would otherwise leave the focus on a vanished link); it names the tab.
  */
 export function PageHeading(props: { title: string; children?: Child; sub?: Child }) {
 	const heading = useRef<HTMLHeadingElement>(null);
@@ -11,6 +13,7 @@ export function PageHeading(props: { title: string; children?: Child; sub?: Chil
 		document.title = `${props.title} · ota-edge`;
 	}, [props.title]);
 	useEffect(() => {
+		if (!hasMoved()) return;
 		heading.current?.focus({ preventScroll: true });
 		window.scrollTo(0, 0);
 	}, []);
