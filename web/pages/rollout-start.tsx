@@ -61,8 +61,7 @@ export function RolloutStart(props: {
 	if (props.versions.status === "done" && candidates.length === 0) {
 		return (
 			<p class="muted">
-				No rollout open. To start one, stage a version first: upload it with{" "}
-				<code>?activate=false</code>.
+				To start a rollout, stage a version first: upload it with <code>?activate=false</code>.
 			</p>
 		);
 	}

@@ -47,8 +47,13 @@ export async function apiJson<T>(
 	return (text ? JSON.parse(text) : undefined) as T;
 }
 
-export async function createModel(world: ConsoleWorld, code: string, chip = "esp32") {
-	await apiJson(world, "POST", "/api/device-models", { code, name: `Model ${code}`, chip });
+export async function createModel(
+	world: ConsoleWorld,
+	code: string,
+	chip = "esp32",
+	name = `Model ${code}`,
+) {
+	await apiJson(world, "POST", "/api/device-models", { code, name, chip });
 }
 
 /** Uploads a bundle as CI does; `activate: false` stages it for a rollout (SPEC §13). */

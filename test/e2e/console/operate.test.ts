@@ -80,8 +80,8 @@ describe("models and devices", () => {
 
 describe("versions", () => {
 	it("shows an uploaded version as current and downloads its image", async () => {
-		const code = uniqueCode("fw");
-		await createModel(world, code);
+		const code = uniqueCode("thermo");
+		await createModel(world, code, "esp32", "Thermostat v3");
 		const firmware = await uploadVersion(world, code, "2.4.1");
 		const page = await world.page();
 		const problems = watchProblems(page);
@@ -105,12 +105,12 @@ describe("versions", () => {
 
 describe("at phone width, by keyboard", () => {
 	it("fits a phone's width and registers a device with the keyboard alone", async () => {
-		const code = uniqueCode("phone");
-		await createModel(world, code);
-		await uploadVersion(world, code, "1.0.0");
+		const code = uniqueCode("greenhouse");
+		await createModel(world, code, "esp32c6", "Greenhouse sensor");
+		await uploadVersion(world, code, "1.0.0", { chip: "esp32c6" });
 		const page = await world.page(PHONE);
 		await signIn(page, world.base);
-		await page.getByRole("link", { name: `Model ${code}` }).waitFor();
+		await page.getByRole("link", { name: "Greenhouse sensor" }).first().waitFor();
 		expect(await fitsWidth(page)).toBe(true);
 		await screenshot(page, "models-phone");
 
