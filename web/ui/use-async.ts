@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "hono/jsx/dom";
+import { useCallback, useEffect, useRef, useState } from "hono/jsx/dom";
 
 export type Async<T> =
 	| { status: "loading"; data?: undefined; error?: undefined }
@@ -14,12 +14,18 @@ export function useAsync<T>(
 	deps: readonly unknown[],
 ): Async<T> & { reload: () => Promise<void> } {
 	const [state, setState] = useState<Async<T>>({ status: "loading" });
+	// Only the latest load may show its answer: a slow answer for what the page showed before
+	// must not replace the one for what it shows now.
+	const latest = useRef(0);
 	const run = useCallback(async () => {
+		const mine = ++latest.current;
+		let next: Async<T>;
 		try {
-			setState({ status: "done", data: await load() });
+			next = { status: "done", data: await load() };
 		} catch (err) {
-			setState({ status: "error", error: err instanceof Error ? err : new Error(String(err)) });
+			next = { status: "error", error: err instanceof Error ? err : new Error(String(err)) };
 		}
+		if (mine === latest.current) setState(next);
 	}, deps);
 	useEffect(() => {
 		setState({ status: "loading" });

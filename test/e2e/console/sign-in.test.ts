@@ -100,6 +100,53 @@ describe("sign-in", () => {
 		await page.context().close();
 	});
 
+	it("refreshes a token the API calls expired, and repeats the call", async () => {
+		const page = await world.page();
+		await signIn(page, world.base, "/");
+		let refused = 0;
+		await page.route(`${world.base}/api/devices`, async (route) => {
+			if (refused++ > 0) return route.fallback();
+			await route.fulfill({
+				status: 401,
+				json: { error: "The token has expired.", code: "TOKEN_EXPIRED" },
+			});
+		});
+		const refresh = page.waitForRequest(
+			(r) => r.url().endsWith("/console/token") && (r.postData() ?? "").includes("refresh_token"),
+		);
+		await page.getByRole("link", { name: "Devices", exact: true }).click();
+		await refresh;
+		await page.getByRole("heading", { name: "Devices" }).waitFor();
+		await page.getByText("No devices.").or(page.locator("table.devices")).first().waitFor();
+		expect(refused).toBe(2);
+		expect(await page.getByText("Your session has ended").count()).toBe(0);
+		await page.context().close();
+	});
+
+	it("says the session ended when the token cannot be renewed", async () => {
+		const page = await world.page();
+		await signIn(page, world.base, "/");
+		await page.route(`${world.base}/api/devices`, (route) =>
+			route.fulfill({
+				status: 401,
+				json: { error: "The token has expired.", code: "TOKEN_EXPIRED" },
+			}),
+		);
+		await page.route(`${world.base}/console/token`, (route) =>
+			route.fulfill({
+				status: 400,
+				json: { error: "The identity provider refused the sign-in.", code: "SIGN_IN_REFUSED" },
+			}),
+		);
+		await page.getByRole("link", { name: "Devices", exact: true }).click();
+		await page.getByText("Your session has ended").waitFor();
+		await page.unrouteAll();
+		await page.getByRole("button", { name: "Sign in again" }).click();
+		await page.waitForURL((url) => url.pathname === "/devices");
+		await page.getByRole("button", { name: "Sign out" }).waitFor();
+		await page.context().close();
+	});
+
 	it("signs out: the token is forgotten and a reload stays signed out", async () => {
 		const page = await world.page();
 		await signIn(page, world.base, "/");
