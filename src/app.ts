@@ -4,6 +4,7 @@ import type { AppEnv } from "./hono-env";
 import { errorResponse } from "./http/error-response";
 import { allowedMethods } from "./http/method-not-allowed";
 import { requestLog } from "./http/request-log";
+import { consoleRoutes } from "./routes/console";
 import { coredumpAdminRoutes } from "./routes/coredumps-admin";
 import { coredumpDeviceRoutes } from "./routes/coredumps-device";
 import { deviceModelRoutes } from "./routes/device-models";
@@ -27,6 +28,7 @@ app.route("/", iotRoutes);
 app.route("/", uploadScriptRoutes);
 app.route("/", coredumpAdminRoutes);
 app.route("/", coredumpDeviceRoutes);
+app.route("/", consoleRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
 	type: "http",

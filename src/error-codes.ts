@@ -41,6 +41,12 @@ export const ERROR_CODES = {
 		"No issuer, audience or keys are configured: protected endpoints are closed.",
 	],
 	AUTH_UNAVAILABLE: [503, "The identity provider's keys or discovery document could not be read."],
+	// Operator console sign-in
+	CONSOLE_NOT_CONFIGURED: [
+		503,
+		"Console sign-in is off: OIDC_CONSOLE_CLIENT_ID (and OIDC_ISSUER) are not set.",
+	],
+	SIGN_IN_REFUSED: [400, "The identity provider refused the console's code or refresh token."],
 	// Models and devices
 	MODEL_NOT_FOUND: [404, "No device model has that code."],
 	MODEL_EXISTS: [409, "A device model with that code exists."],

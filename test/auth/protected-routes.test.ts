@@ -18,6 +18,13 @@ const PUBLIC = new Set([
 	"GET /api/openapi.json",
 	"GET /api/pipeline/upload.sh",
 	"GET /api/pipeline/upload.ps1",
+	// The operator console (SPEC §14): its page, its sign-in settings and its token relay are
+	// how a browser comes to hold a token, so they cannot ask for one. They serve no data.
+	"GET /",
+	"GET /devices",
+	"GET /signin/callback",
+	"GET /console/config.json",
+	"POST /console/token",
 ]);
 
 /** Path parameters filled with values that pass their rules (SPEC §2). */
@@ -194,10 +201,13 @@ describe("with authentication not configured", () => {
 
 	for (const endpoint of PUBLIC) {
 		const [method = "GET", path = ""] = endpoint.split(" ");
+		// The console's sign-in has nothing to offer without an issuer: closed, not 200.
+		const signIn = path.startsWith("/console/");
 		it(`keeps ${endpoint} public`, async () => {
 			expect(mounted.map((e) => `${e.method} ${e.pattern}`)).toContain(endpoint);
 			const res = await send(new Request(`http://ota.test${path}`, { method }), unconfigured);
-			expect(res.status).toBe(200);
+			expect(res.status).toBe(signIn ? 503 : 200);
+			if (signIn) expect((await errorOf(res)).code).toBe("AUTH_NOT_CONFIGURED");
 			expect(res.headers.get("www-authenticate")).toBeNull();
 		});
 	}
