@@ -77,3 +77,7 @@ CREATE TABLE sweep_cursors (
 
 -- The crash guard counts devices with a dump of a version.
 CREATE INDEX coredumps_rollout_guard ON coredumps (model_code, firmware_version, device_key);
+
+-- The sweep of unreferenced objects asks whether a row names a key.
+CREATE INDEX firmware_versions_image_key ON firmware_versions (image_key);
+CREATE INDEX firmware_versions_bundle_key ON firmware_versions (bundle_key);

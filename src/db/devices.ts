@@ -1,7 +1,7 @@
 import { deviceClientId } from "../lib/identifiers";
 import { selectCurrentVersion, type VersionRow } from "./firmware-versions";
 
-interface DeviceRow {
+export interface DeviceRow {
 	key: string;
 	model_code: string;
 	name: string | null;
@@ -9,7 +9,16 @@ interface DeviceRow {
 	last_coredump_at: string | null;
 	created_at: string;
 	updated_at: string;
+	pinned_version: string | null;
+	reported_version: string | null;
+	reported_state: ReportedState | null;
+	reported_error: string | null;
+	reported_at: string | null;
+	last_seen_at: string | null;
 }
+
+/** What a device says about an update (SPEC §13). */
+export type ReportedState = "running" | "downloading" | "installing" | "failed" | "rolled_back";
 
 export interface Device {
 	key: string;
@@ -20,9 +29,17 @@ export interface Device {
 	last_coredump_at: string | null;
 	created_at: string;
 	updated_at: string;
+	pinned_version: string | null;
+	reported_version: string | null;
+	reported_state: ReportedState | null;
+	reported_error: string | null;
+	reported_at: string | null;
+	last_seen_at: string | null;
 }
 
-const COLUMNS = "key, model_code, name, active, last_coredump_at, created_at, updated_at";
+export const DEVICE_COLUMNS = `key, model_code, name, active, last_coredump_at, created_at, updated_at,
+  pinned_version, reported_version, reported_state, reported_error, reported_at, last_seen_at`;
+const COLUMNS = DEVICE_COLUMNS;
 
 export function toDevice(row: DeviceRow): Device {
 	return {
@@ -34,6 +51,12 @@ export function toDevice(row: DeviceRow): Device {
 		last_coredump_at: row.last_coredump_at,
 		created_at: row.created_at,
 		updated_at: row.updated_at,
+		pinned_version: row.pinned_version,
+		reported_version: row.reported_version,
+		reported_state: row.reported_state,
+		reported_error: row.reported_error,
+		reported_at: row.reported_at,
+		last_seen_at: row.last_seen_at,
 	};
 }
 

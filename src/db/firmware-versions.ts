@@ -22,9 +22,10 @@ export interface VersionRow {
 
 export type VersionWithCurrent = VersionRow & { current: number };
 
-const COLUMNS = `model_code, version, format, sha256, partition_sha256, size, chip, project_name,
+export const VERSION_COLUMNS = `model_code, version, format, sha256, partition_sha256, size, chip, project_name,
   idf_version, secure_version, elf_sha256, git_commit, version_json, image_key, bundle_key,
   bundle_size, uploaded_at`;
+const COLUMNS = VERSION_COLUMNS;
 
 export function getVersion(db: D1Database, model: string, version: string) {
 	return db

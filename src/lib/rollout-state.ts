@@ -7,3 +7,17 @@ export const OPEN_STATES: readonly RolloutState[] = ["active", "paused", "halted
 export const OPEN_STATES_SQL = "('active', 'paused', 'halted')";
 
 export const isOpen = (state: RolloutState): boolean => OPEN_STATES.includes(state);
+
+/** What the target rule needs of a rollout. */
+export interface RolloutForTarget {
+	id: string;
+	version: string;
+	state: RolloutState;
+	percent: number;
+}
+
+/** What decides every device's target of one model, by version name: small enough for a queue message. */
+export interface TargetSnapshot {
+	current: string | null;
+	rollout: RolloutForTarget | null;
+}

@@ -1,5 +1,7 @@
 import { isMember, membershipHash } from "../lib/rollout-membership";
-import { isOpen, type RolloutState } from "../lib/rollout-state";
+import { isOpen, type RolloutForTarget, type TargetSnapshot } from "../lib/rollout-state";
+
+export type { RolloutForTarget, TargetSnapshot };
 
 /**
  * The version a device is served (SPEC §13), as one pure rule over what D1 holds:
@@ -14,13 +16,6 @@ import { isOpen, type RolloutState } from "../lib/rollout-state";
  * Generic over what a version is (a D1 row on the device path, its name when notifying), so
  * the download endpoints, the admin device JSON and the MQTT fan-out all decide alike.
  */
-
-export interface RolloutForTarget {
-	id: string;
-	version: string;
-	state: RolloutState;
-	percent: number;
-}
 
 export interface TargetInputs<V> {
 	device: { key: string; pinned_version: string | null; reported_version: string | null };
@@ -74,12 +69,6 @@ export function chooseTarget<V>(inputs: TargetInputs<V>): Target<V> {
 		return { version: inputs.rolloutVersion, source: "rollout" };
 	}
 	return { version: inputs.current, source: "current" };
-}
-
-/** What decides every device's target of one model, by version name: small enough for a queue message. */
-export interface TargetSnapshot {
-	current: string | null;
-	rollout: RolloutForTarget | null;
 }
 
 /** The device's target version name under a snapshot. */
