@@ -6,6 +6,8 @@ export interface FleetCounts {
 	reported: { version: string | null; state: ReportedState | null; devices: number }[];
 	seen: {
 		devices: number;
+		/** Active devices that are not pinned: served the current version or the rollout's. */
+		active_unpinned: number;
 		never: number;
 		not_seen_1d: number;
 		not_seen_7d: number;
@@ -32,6 +34,7 @@ export async function fleetCounts(
 		db
 			.prepare(
 				`SELECT count(*) AS devices,
+           coalesce(sum(active = 1 AND pinned_version IS NULL), 0) AS active_unpinned,
            coalesce(sum(last_seen_at IS NULL), 0) AS never,
            coalesce(sum(last_seen_at < ?2), 0) AS not_seen_1d,
            coalesce(sum(last_seen_at < ?3), 0) AS not_seen_7d,
@@ -43,7 +46,7 @@ export async function fleetCounts(
 		db
 			.prepare(
 				`SELECT pinned_version AS version, count(*) AS devices FROM devices
-         WHERE model_code = ?1 AND pinned_version IS NOT NULL
+         WHERE model_code = ?1 AND active = 1 AND pinned_version IS NOT NULL
          GROUP BY pinned_version ORDER BY devices DESC, version`,
 			)
 			.bind(model),
@@ -52,6 +55,7 @@ export async function fleetCounts(
 		reported: (reported?.results ?? []) as FleetCounts["reported"],
 		seen: (seen?.results[0] ?? {
 			devices: 0,
+			active_unpinned: 0,
 			never: 0,
 			not_seen_1d: 0,
 			not_seen_7d: 0,
