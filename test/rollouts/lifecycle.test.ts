@@ -1,7 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, errorOf } from "../helpers/api";
-import { adminToken } from "../helpers/tokens";
+import { errorOf } from "../helpers/api";
 import { membersOf, modelWithTwoVersions, rolloutApi } from "./setup";
 
 interface Rollout {
