@@ -30,11 +30,23 @@ export interface SweepResult {
 	finished: boolean;
 }
 
+export interface SweepOptions {
+	sources?: readonly ReferenceSource[];
+	pagesPerPrefix?: number;
+	/** Objects per list page (R2 gives at most 1000). */
+	pageSize?: number;
+}
+
 export async function sweepUnreferencedObjects(
 	env: Env,
 	now: Date,
-	sources: readonly ReferenceSource[] = REFERENCE_SOURCES,
+	options: SweepOptions = {},
 ): Promise<SweepResult[]> {
+	const sources = options.sources ?? REFERENCE_SOURCES;
+	const limits = {
+		pages: options.pagesPerPrefix ?? SWEEP_PAGES_PER_PREFIX,
+		pageSize: options.pageSize ?? 1000,
+	};
 	let inFlight: Promise<Set<string>> | null = null;
 	const ctx: SweepContext = {
 		env,
@@ -45,11 +57,15 @@ export async function sweepUnreferencedObjects(
 		},
 	};
 	const results: SweepResult[] = [];
-	for (const source of sources) results.push(await sweepPrefix(ctx, source));
+	for (const source of sources) results.push(await sweepPrefix(ctx, source, limits));
 	return results;
 }
 
-async function sweepPrefix(ctx: SweepContext, source: ReferenceSource): Promise<SweepResult> {
+async function sweepPrefix(
+	ctx: SweepContext,
+	source: ReferenceSource,
+	limits: { pages: number; pageSize: number },
+): Promise<SweepResult> {
 	const { env, now } = ctx;
 	const cutoff = now.getTime() - SWEEP_MIN_AGE_MS;
 	let cursor = await getSweepCursor(env.DB, source.prefix);
@@ -61,12 +77,14 @@ async function sweepPrefix(ctx: SweepContext, source: ReferenceSource): Promise<
 		resumed_from_cursor: resumed,
 		finished: false,
 	};
-	for (let page = 0; page < SWEEP_PAGES_PER_PREFIX; page++) {
-		const listed = await listObjectPage(env.BLOBS, source.prefix, cursor).catch((err) => {
+	for (let page = 0; page < limits.pages; page++) {
+		const list = (from: string | null) =>
+			listObjectPage(env.BLOBS, source.prefix, from, limits.pageSize);
+		const listed = await list(cursor).catch((err) => {
 			// A stored cursor R2 no longer accepts: start the prefix over.
 			if (cursor === null) throw err;
 			cursor = null;
-			return listObjectPage(env.BLOBS, source.prefix, null);
+			return list(null);
 		});
 		result.scanned += listed.objects.length;
 		const old = listed.objects.filter((o) => o.uploaded.getTime() < cutoff);

@@ -16,8 +16,9 @@ export async function listObjectPage(
 	bucket: R2Bucket,
 	prefix: string,
 	cursor: string | null,
+	limit = 1000,
 ): Promise<ObjectPage> {
-	const page = await bucket.list({ prefix, cursor: cursor ?? undefined, limit: 1000 });
+	const page = await bucket.list({ prefix, cursor: cursor ?? undefined, limit });
 	return {
 		objects: page.objects.map((o) => ({ key: o.key, uploaded: o.uploaded })),
 		cursor: page.truncated ? page.cursor : null,
