@@ -61,3 +61,12 @@ export function membersOf(rolloutId: string, keys: readonly string[], percent: n
 	const hash = membershipHash(rolloutId);
 	return keys.filter((k) => isMember(hash, k, percent));
 }
+
+/** A real ESP-IDF core dump (../shared/coredumps), decoded from the UART's lines of base64. */
+export function realDump(b64: string): Uint8Array {
+	const bytes = b64
+		.split(/\r?\n/)
+		.filter((line) => line.trim() !== "")
+		.flatMap((line) => Array.from(atob(line.trim()), (c) => c.charCodeAt(0)));
+	return Uint8Array.from(bytes);
+}
