@@ -1,5 +1,5 @@
 import {
-	deleteVersionIfNotCurrent,
+	deleteVersionIfUnused,
 	getCurrentVersion,
 	getVersion,
 	listVersions,
@@ -90,7 +90,7 @@ export async function activate(
 /** Deletes a version that is not current: D1 first, then its objects. */
 export async function deleteVersion(env: Env, model: string, version: string): Promise<void> {
 	await getModelOrThrow(env.DB, model);
-	const deleted = await deleteVersionIfNotCurrent(env.DB, model, version);
+	const deleted = await deleteVersionIfUnused(env.DB, model, version);
 	if (deleted) {
 		await deleteKeys(
 			env.BLOBS,
