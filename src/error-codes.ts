@@ -1,3 +1,5 @@
+import type { AnalysisErrorCode } from "./lib/coredump/analysis";
+
 /**
  * Every error code a client can receive, with its HTTP status and meaning. Codes are stable:
  * clients branch on them. The OpenAPI document and the README list these; a test checks that
@@ -164,3 +166,16 @@ export const METRIC_ONLY_STATUSES = [
 	// Rollouts: a fan-out batch that kept failing and went to the dead-letter queue.
 	"MQTT_NOTIFY_DEAD_LETTER",
 ] as const;
+
+// --- crash analysis (dump branch) ---
+/**
+ * Why a core dump could not be analysed: the `error_code` of a `failed` analysis (SPEC §10),
+ * stored with the analysis and shown by the API; never the code of an HTTP error answer.
+ */
+export const ANALYSIS_ERROR_CODES = [
+	"DUMP_TRUNCATED",
+	"DUMP_CHECKSUM_MISMATCH",
+	"DUMP_FORMAT_UNKNOWN",
+	"DUMP_CORRUPT",
+] as const satisfies readonly AnalysisErrorCode[];
+// --- end crash analysis ---

@@ -58,17 +58,6 @@ export function getCurrentVersion(db: D1Database, model: string) {
 	return selectCurrentVersion(db, model).first<VersionRow>();
 }
 
-/** The newest stored version of the model whose image has this SHA-256. */
-export function getVersionBySha256(db: D1Database, model: string, sha256: string) {
-	return db
-		.prepare(
-			`SELECT ${COLUMNS} FROM firmware_versions WHERE model_code = ?1 AND sha256 = ?2
-       ORDER BY uploaded_at DESC LIMIT 1`,
-		)
-		.bind(model, sha256)
-		.first<VersionRow>();
-}
-
 /** Newest first, each flagged whether it is the model's current version. */
 export async function listVersions(db: D1Database, model: string): Promise<VersionWithCurrent[]> {
 	const { results } = await db

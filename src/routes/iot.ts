@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { bearerSecurity, forDevices } from "../auth/middleware";
+import { jsonBodyLimit } from "../http/json-body-limit";
 import { errorResponses, FirmwareVersion, jsonContent } from "../schemas/common";
 import { DeviceFirmwareVersion, imageResponses, ShaParam } from "../schemas/firmware";
 import { StatusReportSchema } from "../schemas/rollouts";
@@ -9,9 +10,8 @@ import {
 	targetVersionAnswer,
 } from "../services/device-firmware";
 import { noteRunningVersion, reportStatus } from "../services/device-reports";
-import { serveImage } from "../services/firmware-download";
-import { countBytes, deferTo } from "./context";
-import { jsonBodyLimit } from "./device-models";
+import { deferTo } from "./context";
+import { answerImage } from "./image-answer";
 import { createRouter } from "./router";
 
 const tags = ["Devices (OTA)"];
@@ -34,12 +34,7 @@ export const iotRoutes = createRouter()
 			responses: { ...imageResponses, ...errorResponses(401, 403, 404, 416) },
 		}),
 		async (c) => {
-			const row = targetImageOrThrow(c.get("target"));
-			return serveImage(c.env, c.req.raw, row, {
-				immutable: false,
-				defer: deferTo(c),
-				onBytes: countBytes(c),
-			}) as never;
+			return answerImage(c, targetImageOrThrow(c.get("target")), false);
 		},
 	)
 	.openapi(
@@ -55,12 +50,7 @@ export const iotRoutes = createRouter()
 		}),
 		async (c) => {
 			const { sha256 } = c.req.valid("param");
-			const row = targetImageByHashOrThrow(c.get("target"), sha256);
-			return serveImage(c.env, c.req.raw, row, {
-				immutable: true,
-				defer: deferTo(c),
-				onBytes: countBytes(c),
-			}) as never;
+			return answerImage(c, targetImageByHashOrThrow(c.get("target"), sha256), true);
 		},
 	)
 	.openapi(

@@ -2,6 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bearerSecurity, forAdmins } from "../auth/middleware";
 import type { AppEnv } from "../hono-env";
+import { jsonBodyLimit } from "../http/json-body-limit";
 import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
 import {
 	FleetSchema,
@@ -22,7 +23,6 @@ import {
 } from "../services/rollout-changes";
 import { currentRollout, rolloutEvents, rolloutHistory, startRollout } from "../services/rollouts";
 import { deferTo } from "./context";
-import { jsonBodyLimit } from "./device-models";
 import { createRouter } from "./router";
 
 const tags = ["Rollouts"];

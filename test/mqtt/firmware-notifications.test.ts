@@ -155,7 +155,7 @@ describe("the fan-out of a new current version", () => {
 		]);
 		expect((await readStandInStats(inject("mqttStatsPort"))).proxied - before.proxied).toBe(3);
 		expect(metrics.named("mqtt_notify").map((p) => p.bytes)).toEqual([500, 500, 204]);
-	});
+	}, 30_000);
 
 	it("runs again to the same effect when a batch is delivered twice", async () => {
 		const model = await addModel(`fr_${run}`, [{ key: "cccc0001" }, { key: "cccc0002" }]);
