@@ -102,18 +102,25 @@ export async function insertDevice(
 	return model ? "key_taken" : "no_model";
 }
 
+/**
+ * Updates name, active and/or the pinned version; false when the device does not exist or the
+ * version to pin is not a stored version of its model (checked in the statement, so a version
+ * deleted meanwhile is never pinned).
+ */
 export async function updateDevice(
 	db: D1Database,
 	key: string,
-	patch: { name?: string | null; active?: boolean; now: string },
+	patch: { name?: string | null; active?: boolean; pinned_version?: string | null; now: string },
 ): Promise<boolean> {
 	const result = await db
 		.prepare(
 			`UPDATE devices SET
          name = CASE WHEN ?2 THEN ?3 ELSE name END,
          active = CASE WHEN ?4 THEN ?5 ELSE active END,
+         pinned_version = CASE WHEN ?7 THEN ?8 ELSE pinned_version END,
          updated_at = ?6
-       WHERE key = ?1`,
+       WHERE key = ?1 AND (?7 = 0 OR ?8 IS NULL OR EXISTS (SELECT 1 FROM firmware_versions v
+         WHERE v.model_code = devices.model_code AND v.version = ?8))`,
 		)
 		.bind(
 			key,
@@ -122,6 +129,8 @@ export async function updateDevice(
 			patch.active !== undefined ? 1 : 0,
 			patch.active ? 1 : 0,
 			patch.now,
+			patch.pinned_version !== undefined ? 1 : 0,
+			patch.pinned_version ?? null,
 		)
 		.run();
 	return result.meta.changes === 1;

@@ -7,12 +7,14 @@ import {
 	type VersionRow,
 	type VersionWithCurrent,
 } from "../db/firmware-versions";
+import { getOpenRollout } from "../db/rollouts";
 import type { Env } from "../env";
 import { Conflict, NotFound } from "../errors";
 import { deleteKeys, openObject } from "../storage/objects";
 import type { BinaryAnswer } from "./binary-answer";
 import { getModelOrThrow } from "./device-models";
 import { activateIfNotCurrent, notifyCurrent } from "./firmware-current";
+import { rolloutInProgress, versionInRollout } from "./rollouts";
 
 /** A stored version, as the routes that serve its image receive it. */
 export type { VersionRow };
@@ -124,7 +126,13 @@ export async function activate(
 	const row = await modelVersionOrThrow(env.DB, model, version);
 	const changed = await activateIfNotCurrent(env.DB, row);
 	if (changed) notifyCurrent(env, row, defer);
-	else if (!(await getVersion(env.DB, model, version))) throw versionNotFound(model, version);
+	else {
+		if (!(await getVersion(env.DB, model, version))) throw versionNotFound(model, version);
+		// Refused by the statement: a rollout holds the current version until it closes.
+		const open = await getOpenRollout(env.DB, model);
+		const current = (await getModelOrThrow(env.DB, model)).firmware_version;
+		if (open && current !== version) throw rolloutInProgress(model, open);
+	}
 	return getModelOrThrow(env.DB, model).catch(() => getModelOrThrow(env.DB, model));
 }
 
@@ -140,9 +148,20 @@ export async function deleteVersion(env: Env, model: string, version: string): P
 		return;
 	}
 	const row = await getVersionOrThrow(env.DB, model, version);
+	if ((await getModelOrThrow(env.DB, model)).firmware_version === row.version) {
+		throw new Conflict(
+			"VERSION_IS_CURRENT",
+			`Version '${row.version}' is the current firmware of '${model}'; activate another version first.`,
+			{ code: model, version },
+		);
+	}
+	const open = await getOpenRollout(env.DB, model);
+	if (open && (open.version === version || open.baseline_version === version)) {
+		throw versionInRollout(model, version);
+	}
 	throw new Conflict(
-		"VERSION_IS_CURRENT",
-		`Version '${row.version}' is the current firmware of '${model}'; activate another version first.`,
+		"VERSION_PINNED",
+		`Devices of '${model}' are pinned to version '${version}'; unpin them first.`,
 		{ code: model, version },
 	);
 }

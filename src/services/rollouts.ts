@@ -45,6 +45,14 @@ export function rolloutInProgress(model: string, open: RolloutRow | null): Confl
 	);
 }
 
+export function versionInRollout(model: string, version: string): Conflict {
+	return new Conflict(
+		"VERSION_IN_ROLLOUT",
+		`Version '${version}' of '${model}' is part of the open rollout; complete or abort it first.`,
+		{ code: model, version },
+	);
+}
+
 export function rolloutNotFound(model: string): NotFound {
 	return new NotFound("ROLLOUT_NOT_FOUND", `Model '${model}' has no rollout in progress.`, {
 		code: model,

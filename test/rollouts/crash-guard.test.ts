@@ -100,7 +100,12 @@ describe("the crash guard", () => {
 				rate: 2 / 6,
 				limit: 0.2,
 				min_devices: 5,
-				figures: { devices_running: 6, devices_crashed: 2, devices_targeted: 10, devices_failed: 0 },
+				figures: {
+					devices_running: 6,
+					devices_crashed: 2,
+					devices_targeted: 10,
+					devices_failed: 0,
+				},
 			},
 		});
 		// Halted, a second run changes nothing and announces nothing more.
