@@ -41,11 +41,9 @@ export const PatchDevice = z
 	.object({
 		name: Name.nullable().optional(),
 		active: z.boolean().optional(),
-		pinned_version: FirmwareVersion.nullable()
-			.optional()
-			.openapi({
-				description: "Pin the device to a stored version (wins over any rollout); null unpins",
-			}),
+		pinned_version: FirmwareVersion.nullable().optional().openapi({
+			description: "Pin the device to a stored version (wins over any rollout); null unpins",
+		}),
 	})
 	.strict()
 	.openapi("PatchDevice");
