@@ -13,6 +13,7 @@ import { firmwareAdminRoutes } from "./routes/firmware-admin";
 import { healthRoutes } from "./routes/health";
 import { iotRoutes } from "./routes/iot";
 import { pipelineRoutes } from "./routes/pipeline";
+import { rolloutRoutes } from "./routes/rollouts";
 import { uploadScriptRoutes } from "./routes/upload-scripts";
 
 export const app = new OpenAPIHono<AppEnv>();
@@ -28,6 +29,8 @@ app.route("/", iotRoutes);
 app.route("/", uploadScriptRoutes);
 app.route("/", coredumpAdminRoutes);
 app.route("/", coredumpDeviceRoutes);
+// Rollouts, fleet and device reports (SPEC §13)
+app.route("/", rolloutRoutes);
 app.route("/", consoleRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

@@ -29,6 +29,14 @@ export interface Env {
 	COREDUMP_KEEP_PER_DEVICE?: string;
 	/** Seconds a rate-limited device is told to wait (the limiter's period). */
 	COREDUMP_RETRY_AFTER_SECONDS?: string;
+
+	// Rollouts and device reports (SPEC §13)
+	/** MQTT fan-out work, consumed by this Worker (`queue`); without it the fan-out runs inline. */
+	NOTIFY_QUEUE?: Queue<unknown>;
+	/** Devices per fan-out batch (one D1 read and one broker connection each). */
+	NOTIFY_BATCH_DEVICES?: string;
+	/** A device's `last_seen_at` is written at most once per this many seconds. */
+	LAST_SEEN_WRITE_SECONDS?: string;
 }
 
 export interface Limits {

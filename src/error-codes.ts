@@ -131,6 +131,23 @@ export const ERROR_CODES = {
 		503,
 		"The core dump could not be indexed; nothing was kept, send it again.",
 	],
+	// Rollouts and device reports (SPEC §13)
+	ROLLOUT_IN_PROGRESS: [
+		409,
+		"The model has an open rollout: complete or abort it before starting another or changing the current version.",
+	],
+	ROLLOUT_NOT_FOUND: [404, "The model has no open rollout (or no rollout with that id)."],
+	ROLLOUT_TARGET_IS_CURRENT: [409, "The version to roll out is already the current one."],
+	ROLLOUT_STATE_INVALID: [
+		409,
+		"The rollout's state does not allow this change (e.g. a halted one).",
+	],
+	ROLLOUT_CONFLICT: [409, "Other changes to the rollout kept winning; read it again and retry."],
+	VERSION_IN_ROLLOUT: [
+		409,
+		"An open rollout takes devices to or from this version: it cannot be deleted or replaced.",
+	],
+	VERSION_PINNED: [409, "Devices are pinned to this version: unpin them before deleting it."],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -152,6 +169,8 @@ export const METRIC_ONLY_STATUSES = [
 	"MQTT_CONNECT_REFUSED",
 	"MQTT_CONNECTION_LOST",
 	"MQTT_PROTOCOL_ERROR",
+	// Rollouts: a fan-out batch that kept failing and went to the dead-letter queue.
+	"MQTT_NOTIFY_DEAD_LETTER",
 ] as const;
 
 // --- crash analysis (dump branch) ---

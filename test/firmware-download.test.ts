@@ -125,38 +125,33 @@ describe("firmware download", () => {
 		expect(await bytesOf(fresh)).toEqual(image.subarray(10, 20));
 	});
 
-	it("keeps serving an old image by hash, byte-exact, after a newer version is current", async () => {
+	it("serves by hash only the device's target: a superseded image is not resumed, the new one is", async () => {
 		const other = await createModel("dl_pinned");
 		const dev = await createDevice(other);
 		const v1 = await buildAppImage({ version: "1.0.0", totalSize: 200_000, seed: 11 });
 		const v1sha = (await (await uploadFirmware(other, v1)).json<{ sha256: string }>()).sha256;
-		// The download started on v1; then v2 is released.
 		const first = await api(`/api/iot/firmware/${v1sha}`, {
 			token: dev.token,
 			headers: { range: "bytes=0-65535" },
 		});
 		expect(first.status).toBe(206);
-		await uploadFirmware(
-			other,
-			await buildAppImage({ version: "2.0.0", totalSize: 200_000, seed: 12 }),
-		);
+		expect(first.headers.get("cache-control")).toContain("immutable");
+		// v2 is released while the device is downloading v1: resuming v1 is refused, so the
+		// device starts over on its new target instead of installing an image it is no longer
+		// meant to run (an aborted or halted rollout's image, say).
+		const v2 = await buildAppImage({ version: "2.0.0", totalSize: 200_000, seed: 12 });
+		const v2sha = (await (await uploadFirmware(other, v2)).json<{ sha256: string }>()).sha256;
 		const resumed = await api(`/api/iot/firmware/${v1sha}`, {
 			token: dev.token,
 			headers: { range: "bytes=65536-" },
 		});
-		expect(resumed.status).toBe(206);
-		expect(resumed.headers.get("etag")).toBe(`"${v1sha}"`);
-		expect(resumed.headers.get("cache-control")).toContain("immutable");
-		const joined = new Uint8Array(v1.length);
-		joined.set(await bytesOf(first), 0);
-		joined.set(await bytesOf(resumed), 65536);
-		expect(joined).toEqual(v1);
-		// Meanwhile the current image is v2.
-		expect(
-			(await api("/api/iot/firmware", { token: dev.token, method: "HEAD" })).headers.get(
-				"x-firmware-version",
-			),
-		).toBe("2.0.0");
+		expect(resumed.status).toBe(404);
+		expect((await errorOf(resumed)).code).toBe("FIRMWARE_NOT_FOUND");
+		const check = await api("/api/iot/firmware-version", { token: dev.token });
+		expect(await check.json()).toMatchObject({ firmware_version: "2.0.0", sha256: v2sha });
+		const fresh = await api(`/api/iot/firmware/${v2sha}`, { token: dev.token });
+		expect(fresh.status).toBe(200);
+		expect(await bytesOf(fresh)).toEqual(v2);
 	});
 
 	it("answers 404 for a hash that is not an image of the device's model", async () => {

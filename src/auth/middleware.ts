@@ -1,8 +1,9 @@
 import type { MiddlewareHandler } from "hono";
-import { type Device, getDevice, getDeviceAndCurrentVersion } from "../db/devices";
 import { AppError, Forbidden, NotFound, Unauthorized } from "../errors";
 import type { AppEnv } from "../hono-env";
 import { parseDeviceClientId } from "../lib/identifiers";
+import { resolveDeviceContext } from "../services/device-context";
+import { noteSeen } from "../services/device-reports";
 import { verifyAuthorization } from "./verify-token";
 
 /** Names the operation for metrics and logs; first in every route's middleware. */
@@ -35,49 +36,46 @@ export const requireRoles =
 
 /**
  * Device endpoints: the token's azp/client_id names `iotdevice-<model>-<key>`; the device must
- * exist (404), be active (403) and belong to that model (401). `withCurrentVersion` reads the
- * model's current version (`currentVersion`) in the same D1 round trip as the device: the
- * download and version-check endpoints, the ones devices call most, then cost one round trip.
+ * exist (404), be active (403) and belong to that model (401). The device and the version it is
+ * to be served (`target`: pinned, rollout or current) come from one D1 read; the device's
+ * `last_seen_at` moves forward at most once per LAST_SEEN_WRITE_SECONDS, in the background.
  */
-export const requireDevice =
-	(withCurrentVersion: boolean): MiddlewareHandler<AppEnv> =>
-	async (c, next) => {
-		const principal = await authenticate(c);
-		const id = principal.clientId ? parseDeviceClientId(principal.clientId) : null;
-		if (!id) {
-			throw authFailure(
-				c,
-				new Forbidden("NOT_A_DEVICE", "This endpoint is for devices; the token names no device."),
-			);
-		}
-		let device: Device | null;
-		if (withCurrentVersion) {
-			const found = await getDeviceAndCurrentVersion(c.env.DB, id.deviceKey, id.modelCode);
-			device = found.device;
-			c.set("currentVersion", found.currentVersion);
-		} else {
-			device = await getDevice(c.env.DB, id.deviceKey);
-		}
-		if (!device) {
-			throw authFailure(
-				c,
-				new NotFound("DEVICE_NOT_FOUND", "The token's device is not registered."),
-			);
-		}
-		if (!device.active) {
-			throw authFailure(c, new Forbidden("DEVICE_INACTIVE", "The token's device is deactivated."));
-		}
-		if (device.model_code !== id.modelCode) {
-			throw authFailure(
-				c,
-				new Unauthorized("DEVICE_MODEL_MISMATCH", "The token's device belongs to another model."),
-			);
-		}
-		c.set("principal", principal);
-		c.set("device", device);
-		c.get("facts").model = device.model_code;
-		await next();
-	};
+export const requireDevice = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+	const principal = await authenticate(c);
+	const id = principal.clientId ? parseDeviceClientId(principal.clientId) : null;
+	if (!id) {
+		throw authFailure(
+			c,
+			new Forbidden("NOT_A_DEVICE", "This endpoint is for devices; the token names no device."),
+		);
+	}
+	const context = await resolveDeviceContext(c.env.DB, id.deviceKey);
+	if (!context) {
+		throw authFailure(c, new NotFound("DEVICE_NOT_FOUND", "The token's device is not registered."));
+	}
+	const { device, target } = context;
+	if (!device.active) {
+		throw authFailure(c, new Forbidden("DEVICE_INACTIVE", "The token's device is deactivated."));
+	}
+	if (device.model_code !== id.modelCode) {
+		throw authFailure(
+			c,
+			new Unauthorized("DEVICE_MODEL_MISMATCH", "The token's device belongs to another model."),
+		);
+	}
+	c.set("principal", principal);
+	c.set("device", device);
+	c.set("target", target);
+	c.get("facts").model = device.model_code;
+	noteSeen(c.env, device, (work) =>
+		c.executionCtx.waitUntil(
+			work.catch((err: unknown) =>
+				console.error(JSON.stringify({ msg: "last_seen_at not written", error: String(err) })),
+			),
+		),
+	);
+	await next();
+};
 
 async function authenticate(c: Parameters<MiddlewareHandler<AppEnv>>[0]) {
 	try {
@@ -96,10 +94,7 @@ function authFailure(c: Parameters<MiddlewareHandler<AppEnv>>[0], err: AppError)
 /** Route middleware: the operation's name, then the check of who may call it. */
 export const forAdmins = (name: string) => [operation(name), requireRoles("admin")];
 export const forPipelines = (name: string) => [operation(name), requireRoles("pipeline")];
-export const forDevices = (name: string, options: { withCurrentVersion?: boolean } = {}) => [
-	operation(name),
-	requireDevice(options.withCurrentVersion ?? false),
-];
+export const forDevices = (name: string) => [operation(name), requireDevice()];
 
 /** The OpenAPI security requirement of every protected route. */
 export const bearerSecurity = [{ bearerAuth: [] }];

@@ -1,7 +1,6 @@
 import { deviceClientId } from "../lib/identifiers";
-import { selectCurrentVersion, type VersionRow } from "./firmware-versions";
 
-interface DeviceRow {
+export interface DeviceRow {
 	key: string;
 	model_code: string;
 	name: string | null;
@@ -9,7 +8,16 @@ interface DeviceRow {
 	last_coredump_at: string | null;
 	created_at: string;
 	updated_at: string;
+	pinned_version: string | null;
+	reported_version: string | null;
+	reported_state: ReportedState | null;
+	reported_error: string | null;
+	reported_at: string | null;
+	last_seen_at: string | null;
 }
+
+/** What a device says about an update (SPEC §13). */
+export type ReportedState = "running" | "downloading" | "installing" | "failed" | "rolled_back";
 
 export interface Device {
 	key: string;
@@ -20,9 +28,17 @@ export interface Device {
 	last_coredump_at: string | null;
 	created_at: string;
 	updated_at: string;
+	pinned_version: string | null;
+	reported_version: string | null;
+	reported_state: ReportedState | null;
+	reported_error: string | null;
+	reported_at: string | null;
+	last_seen_at: string | null;
 }
 
-const COLUMNS = "key, model_code, name, active, last_coredump_at, created_at, updated_at";
+export const DEVICE_COLUMNS = `key, model_code, name, active, last_coredump_at, created_at, updated_at,
+  pinned_version, reported_version, reported_state, reported_error, reported_at, last_seen_at`;
+const COLUMNS = DEVICE_COLUMNS;
 
 export function toDevice(row: DeviceRow): Device {
 	return {
@@ -34,6 +50,12 @@ export function toDevice(row: DeviceRow): Device {
 		last_coredump_at: row.last_coredump_at,
 		created_at: row.created_at,
 		updated_at: row.updated_at,
+		pinned_version: row.pinned_version,
+		reported_version: row.reported_version,
+		reported_state: row.reported_state,
+		reported_error: row.reported_error,
+		reported_at: row.reported_at,
+		last_seen_at: row.last_seen_at,
 	};
 }
 
@@ -54,26 +76,6 @@ function selectDevice(db: D1Database, key: string): D1PreparedStatement {
 export async function getDevice(db: D1Database, key: string): Promise<Device | null> {
 	const row = await selectDevice(db, key).first<DeviceRow>();
 	return row ? toDevice(row) : null;
-}
-
-/**
- * The device and the current version of the model its token names, in one round trip to D1
- * (the version only means something once the device is found to belong to that model).
- */
-export async function getDeviceAndCurrentVersion(
-	db: D1Database,
-	key: string,
-	modelCode: string,
-): Promise<{ device: Device | null; currentVersion: VersionRow | null }> {
-	const [device, version] = await db.batch<DeviceRow | VersionRow>([
-		selectDevice(db, key),
-		selectCurrentVersion(db, modelCode),
-	]);
-	const row = device?.results[0] as DeviceRow | undefined;
-	return {
-		device: row ? toDevice(row) : null,
-		currentVersion: (version?.results[0] as VersionRow | undefined) ?? null,
-	};
 }
 
 /**
@@ -100,18 +102,25 @@ export async function insertDevice(
 	return model ? "key_taken" : "no_model";
 }
 
+/**
+ * Updates name, active and/or the pinned version; false when the device does not exist or the
+ * version to pin is not a stored version of its model (checked in the statement, so a version
+ * deleted meanwhile is never pinned).
+ */
 export async function updateDevice(
 	db: D1Database,
 	key: string,
-	patch: { name?: string | null; active?: boolean; now: string },
+	patch: { name?: string | null; active?: boolean; pinned_version?: string | null; now: string },
 ): Promise<boolean> {
 	const result = await db
 		.prepare(
 			`UPDATE devices SET
          name = CASE WHEN ?2 THEN ?3 ELSE name END,
          active = CASE WHEN ?4 THEN ?5 ELSE active END,
+         pinned_version = CASE WHEN ?7 THEN ?8 ELSE pinned_version END,
          updated_at = ?6
-       WHERE key = ?1`,
+       WHERE key = ?1 AND (?7 = 0 OR ?8 IS NULL OR EXISTS (SELECT 1 FROM firmware_versions v
+         WHERE v.model_code = devices.model_code AND v.version = ?8))`,
 		)
 		.bind(
 			key,
@@ -120,6 +129,8 @@ export async function updateDevice(
 			patch.active !== undefined ? 1 : 0,
 			patch.active ? 1 : 0,
 			patch.now,
+			patch.pinned_version !== undefined ? 1 : 0,
+			patch.pinned_version ?? null,
 		)
 		.run();
 	return result.meta.changes === 1;

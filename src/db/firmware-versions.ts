@@ -1,4 +1,14 @@
 /** D1 statements for firmware versions and a model's current version. */
+import { OPEN_STATES_SQL } from "../lib/rollout-state";
+
+/** True (in SQL) while model ?1 has an open rollout: its current version must not change. */
+const ROLLOUT_OPEN = `EXISTS (SELECT 1 FROM rollouts
+  WHERE model_code = ?1 AND state IN ${OPEN_STATES_SQL})`;
+/** True while version ?2 of model ?1 is the target or baseline of an open rollout. */
+const IN_OPEN_ROLLOUT = `EXISTS (SELECT 1 FROM rollouts
+  WHERE model_code = ?1 AND state IN ${OPEN_STATES_SQL} AND (version = ?2 OR baseline_version = ?2))`;
+/** True while a device of model ?1 is pinned to version ?2. */
+const PINNED = "EXISTS (SELECT 1 FROM devices WHERE model_code = ?1 AND pinned_version = ?2)";
 
 export interface VersionRow {
 	model_code: string;
@@ -22,9 +32,10 @@ export interface VersionRow {
 
 export type VersionWithCurrent = VersionRow & { current: number };
 
-const COLUMNS = `model_code, version, format, sha256, partition_sha256, size, chip, project_name,
+export const VERSION_COLUMNS = `model_code, version, format, sha256, partition_sha256, size, chip, project_name,
   idf_version, secure_version, elf_sha256, git_commit, version_json, image_key, bundle_key,
   bundle_size, uploaded_at`;
+const COLUMNS = VERSION_COLUMNS;
 
 export function getVersion(db: D1Database, model: string, version: string) {
 	return db
@@ -47,17 +58,6 @@ export function getCurrentVersion(db: D1Database, model: string) {
 	return selectCurrentVersion(db, model).first<VersionRow>();
 }
 
-/** The newest stored version of the model whose image has this SHA-256. */
-export function getVersionBySha256(db: D1Database, model: string, sha256: string) {
-	return db
-		.prepare(
-			`SELECT ${COLUMNS} FROM firmware_versions WHERE model_code = ?1 AND sha256 = ?2
-       ORDER BY uploaded_at DESC LIMIT 1`,
-		)
-		.bind(model, sha256)
-		.first<VersionRow>();
-}
-
 /** Newest first, each flagged whether it is the model's current version. */
 export async function listVersions(db: D1Database, model: string): Promise<VersionWithCurrent[]> {
 	const { results } = await db
@@ -73,16 +73,19 @@ export async function listVersions(db: D1Database, model: string): Promise<Versi
 }
 
 /**
- * Stores a version and makes it current, atomically. `expectedSha256` is the image hash of the
- * row being replaced (null for a new version): when another upload changed the row in the
- * meantime nothing is written and false is returned, so the caller can decide again with
- * fresh state instead of orphaning the other upload's objects.
+ * Stores a version and (unless `activate` is false) makes it current, atomically.
+ * `expectedSha256` is the image hash of the row being replaced (null for a new version): when
+ * another upload changed the row in the meantime nothing is written and false is returned, so
+ * the caller can decide again with fresh state instead of orphaning the other upload's objects.
+ * Nothing is written either while a rollout is open and the upload would make a version
+ * current, or would replace the bytes of a version the rollout moves devices to or from.
  */
 export async function commitVersion(
 	db: D1Database,
 	row: VersionRow,
 	expectedSha256: string | null,
 	now: string,
+	activate = true,
 ): Promise<boolean> {
 	const values = COLUMNS.split(",").map((_, i) => `?${i + 1}`);
 	const binds = [
@@ -109,29 +112,35 @@ export async function commitVersion(
 		.filter((c) => c !== "model_code" && c !== "version")
 		.map((c) => `${c} = excluded.${c}`)
 		.join(", ");
+	// (The WHERE also keeps SQLite from reading ON CONFLICT as a join constraint.)
+	const allowed = `WHERE NOT ${activate ? ROLLOUT_OPEN : IN_OPEN_ROLLOUT}`;
 	const upsert =
 		expectedSha256 === null
 			? db
 					.prepare(
-						`INSERT INTO firmware_versions (${COLUMNS}) VALUES (${values.join(", ")})
+						`INSERT INTO firmware_versions (${COLUMNS}) SELECT ${values.join(", ")} ${allowed}
              ON CONFLICT (model_code, version) DO NOTHING`,
 					)
 					.bind(...binds)
 			: db
 					.prepare(
-						`INSERT INTO firmware_versions (${COLUMNS}) VALUES (${values.join(", ")})
+						`INSERT INTO firmware_versions (${COLUMNS}) SELECT ${values.join(", ")} ${allowed}
              ON CONFLICT (model_code, version) DO UPDATE SET ${updates}
              WHERE firmware_versions.sha256 = ?18`,
 					)
 					.bind(...binds, expectedSha256);
-	const [written] = await db.batch([
-		upsert,
-		makeCurrentStatement(db, row.model_code, row.version, row.sha256, now),
-	]);
+	const statements = [upsert];
+	if (activate) {
+		statements.push(makeCurrentStatement(db, row.model_code, row.version, row.sha256, now));
+	}
+	const [written] = await db.batch(statements);
 	return (written?.meta.changes ?? 0) > 0;
 }
 
-/** Sets the current version, only if that version (with that image) is stored. */
+/**
+ * Sets the current version, only if that version (with that image) is stored and no rollout
+ * is open (a rollout holds the model's current version until it completes or is aborted).
+ */
 function makeCurrentStatement(
 	db: D1Database,
 	model: string,
@@ -143,7 +152,7 @@ function makeCurrentStatement(
 		.prepare(
 			`UPDATE device_models SET current_version = ?2, updated_at = ?4
        WHERE code = ?1 AND EXISTS (SELECT 1 FROM firmware_versions
-         WHERE model_code = ?1 AND version = ?2 AND sha256 = ?3)`,
+         WHERE model_code = ?1 AND version = ?2 AND sha256 = ?3) AND NOT ${ROLLOUT_OPEN}`,
 		)
 		.bind(model, version, sha256, now);
 }
@@ -160,12 +169,17 @@ export async function activateVersion(
 	return result.meta.changes === 1;
 }
 
-/** Deletes a non-current version; returns its row, or null when it is gone or current. */
-export function deleteVersionIfNotCurrent(db: D1Database, model: string, version: string) {
+/**
+ * Deletes a version nothing needs: not current, not in an open rollout, no device pinned to
+ * it — decided in the one statement, so a rollout or a pin that races the delete either sees
+ * the version gone or keeps it. Returns its row, or null when it is gone or needed.
+ */
+export function deleteVersionIfUnused(db: D1Database, model: string, version: string) {
 	return db
 		.prepare(
 			`DELETE FROM firmware_versions WHERE model_code = ?1 AND version = ?2
          AND version IS NOT (SELECT current_version FROM device_models WHERE code = ?1)
+         AND NOT ${IN_OPEN_ROLLOUT} AND NOT ${PINNED}
        RETURNING ${COLUMNS}`,
 		)
 		.bind(model, version)
@@ -174,7 +188,8 @@ export function deleteVersionIfNotCurrent(db: D1Database, model: string, version
 
 /**
  * Retention: keeps the current version and the `keep - 1` newest others; deletes the rest in
- * one statement and returns their rows so their objects can be removed after.
+ * one statement and returns their rows so their objects can be removed after. Versions of an
+ * open rollout and versions devices are pinned to are kept beyond the count.
  */
 export async function pruneVersions(
 	db: D1Database,
@@ -188,6 +203,11 @@ export async function pruneVersions(
          WHERE model_code = ?1
            AND version IS NOT (SELECT current_version FROM device_models WHERE code = ?1)
          ORDER BY uploaded_at DESC, version DESC LIMIT -1 OFFSET ?2)
+         AND NOT EXISTS (SELECT 1 FROM rollouts r WHERE r.model_code = ?1
+           AND r.state IN ${OPEN_STATES_SQL}
+           AND (r.version = firmware_versions.version OR r.baseline_version = firmware_versions.version))
+         AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.model_code = ?1
+           AND d.pinned_version = firmware_versions.version)
        RETURNING ${COLUMNS}`,
 		)
 		.bind(model, Math.max(keep - 1, 0))

@@ -10,13 +10,9 @@ import {
 	DeviceSchema,
 	PatchDevice,
 } from "../schemas/devices";
-import {
-	createDevice,
-	deleteDevice,
-	getDeviceOrThrow,
-	listDevicesOf,
-	patchDevice,
-} from "../services/devices";
+import { deviceViewOrThrow, listDeviceViews, updateDeviceView } from "../services/device-view";
+import { createDevice, deleteDevice } from "../services/devices";
+import { deferTo } from "./context";
 import { createRouter } from "./router";
 
 const tags = ["Devices"];
@@ -36,7 +32,7 @@ export const deviceRoutes = createRouter()
 		async (c) => {
 			const { model } = c.req.valid("query");
 			c.get("facts").model = model;
-			const devices = await listDevicesOf(c.env.DB, model);
+			const devices = await listDeviceViews(c.env.DB, model);
 			return c.json({ devices, count: devices.length }, 200);
 		},
 	)
@@ -59,7 +55,8 @@ export const deviceRoutes = createRouter()
 		async (c) => {
 			const input = c.req.valid("json");
 			c.get("facts").model = input.model_code;
-			return c.json(await createDevice(c.env.DB, input), 201);
+			const created = await createDevice(c.env.DB, input);
+			return c.json(await deviceViewOrThrow(c.env.DB, created.key), 201);
 		},
 	)
 	.openapi(
@@ -77,7 +74,7 @@ export const deviceRoutes = createRouter()
 			},
 		}),
 		async (c) => {
-			const device = await getDeviceOrThrow(c.env.DB, c.req.valid("param").key);
+			const device = await deviceViewOrThrow(c.env.DB, c.req.valid("param").key);
 			c.get("facts").model = device.model_code;
 			return c.json(device, 200);
 		},
@@ -88,7 +85,7 @@ export const deviceRoutes = createRouter()
 			path: "/api/devices/{key}",
 			tags,
 			security: bearerSecurity,
-			summary: "Rename, activate or deactivate a device",
+			summary: "Rename, activate or deactivate, pin or unpin a device",
 			middleware: [...forAdmins("update_device"), jsonBodyLimit],
 			request: {
 				params: DeviceKeyParam,
@@ -101,7 +98,7 @@ export const deviceRoutes = createRouter()
 		}),
 		async (c) => {
 			const { key } = c.req.valid("param");
-			const device = await patchDevice(c.env.DB, key, c.req.valid("json"));
+			const device = await updateDeviceView(c.env, key, c.req.valid("json"), deferTo(c));
 			c.get("facts").model = device.model_code;
 			return c.json(device, 200);
 		},

@@ -7,6 +7,7 @@ import {
 	FirmwareVersionList,
 	firmwareUploadBody,
 	imageResponses,
+	UploadQuery,
 	UploadResultSchema,
 	VersionParams,
 } from "../schemas/firmware";
@@ -35,14 +36,14 @@ export const firmwareAdminRoutes = createRouter()
 			security: bearerSecurity,
 			summary: "Upload firmware for a model (same as the pipeline upload)",
 			middleware: forAdmins("upload_firmware"),
-			request: { params: ModelCodeParam, body: firmwareUploadBody },
+			request: { params: ModelCodeParam, query: UploadQuery, body: firmwareUploadBody },
 			responses: {
 				200: jsonContent(UploadResultSchema, "Stored and current"),
 				...errorResponses(400, 401, 403, 404, 409, 413),
 			},
 		}),
 		async (c) => {
-			return answerUpload(c, c.req.valid("param").code);
+			return answerUpload(c, c.req.valid("param").code, c.req.valid("query").activate !== "false");
 		},
 	)
 	.openapi(

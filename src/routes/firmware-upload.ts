@@ -9,7 +9,12 @@ import { countBytes, deferTo } from "./context";
  * Answers a firmware upload, from CI or an admin alike. `zipOperation` renames the request's
  * operation once the body turns out to be a bundle (the pipeline counts those apart).
  */
-export async function answerUpload(c: Context<AppEnv>, code: string, zipOperation?: string) {
+export async function answerUpload(
+	c: Context<AppEnv>,
+	code: string,
+	activate: boolean,
+	zipOperation?: string,
+) {
 	const facts = c.get("facts");
 	facts.model = code;
 	const result = await uploadFirmware(c.env, limitsOf(c.env), code, uploadBodyOf(c.req.raw), {
@@ -18,6 +23,7 @@ export async function answerUpload(c: Context<AppEnv>, code: string, zipOperatio
 			if (format === "zip" && zipOperation) facts.operation = zipOperation;
 		},
 		onReceived: countBytes(c),
+		activate,
 	});
 	return c.json(result, 200);
 }

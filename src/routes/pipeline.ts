@@ -4,6 +4,7 @@ import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
 import {
 	firmwareUploadBody,
 	PipelineFirmwareVersion,
+	UploadQuery,
 	UploadResultSchema,
 } from "../schemas/firmware";
 import { getModelOrThrow } from "../services/device-models";
@@ -21,14 +22,19 @@ export const pipelineRoutes = createRouter()
 			security: bearerSecurity,
 			summary: "Upload a firmware bundle or bare app image from CI; it becomes current",
 			middleware: forPipelines("pipeline_upload_firmware"),
-			request: { params: ModelCodeParam, body: firmwareUploadBody },
+			request: { params: ModelCodeParam, query: UploadQuery, body: firmwareUploadBody },
 			responses: {
 				200: jsonContent(UploadResultSchema, "Stored and current"),
 				...errorResponses(400, 401, 403, 404, 409, 413),
 			},
 		}),
 		async (c) => {
-			return answerUpload(c, c.req.valid("param").code, "pipeline_upload_firmware_zip");
+			return answerUpload(
+				c,
+				c.req.valid("param").code,
+				c.req.valid("query").activate !== "false",
+				"pipeline_upload_firmware_zip",
+			);
 		},
 	)
 	.openapi(

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { DeviceKey, ModelCode } from "./common";
+import { DeviceKey, FirmwareVersion, ModelCode } from "./common";
 
 const Name = z.string().trim().min(1).max(200).openapi({ example: "Lab bench 3" });
 
@@ -13,6 +13,18 @@ export const DeviceSchema = z
 		last_coredump_at: z.string().nullable(),
 		created_at: z.string(),
 		updated_at: z.string(),
+		pinned_version: FirmwareVersion.nullable(),
+		target_version: FirmwareVersion.nullable().openapi({
+			description:
+				"What the device is served now: its pinned version, its rollout's, or the current one",
+		}),
+		reported_version: z.string().nullable(),
+		reported_state: z
+			.enum(["running", "downloading", "installing", "failed", "rolled_back"])
+			.nullable(),
+		reported_error: z.string().nullable(),
+		reported_at: z.string().nullable(),
+		last_seen_at: z.string().nullable(),
 	})
 	.openapi("Device");
 
@@ -26,7 +38,13 @@ export const CreateDevice = z
 	.openapi("CreateDevice");
 
 export const PatchDevice = z
-	.object({ name: Name.nullable().optional(), active: z.boolean().optional() })
+	.object({
+		name: Name.nullable().optional(),
+		active: z.boolean().optional(),
+		pinned_version: FirmwareVersion.nullable().optional().openapi({
+			description: "Pin the device to a stored version (wins over any rollout); null unpins",
+		}),
+	})
 	.strict()
 	.openapi("PatchDevice");
 

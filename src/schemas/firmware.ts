@@ -56,6 +56,17 @@ export const DeviceFirmwareVersion = z
 	})
 	.openapi("DeviceFirmwareVersion");
 
+/** `?activate=false` stores the version without making it current: staged for a rollout. */
+export const UploadQuery = z.object({
+	activate: z
+		.enum(["true", "false"])
+		.optional()
+		.openapi({
+			param: { name: "activate", in: "query" },
+			description: "false: store the version without making it current (stage it for a rollout)",
+		}),
+});
+
 /** Request bodies that are bytes, not JSON: described for the document, never parsed by zod. */
 export const firmwareUploadBody = {
 	required: true,

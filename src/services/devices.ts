@@ -52,10 +52,15 @@ export async function createDevice(
 export async function patchDevice(
 	db: D1Database,
 	key: string,
-	patch: { name?: string | null; active?: boolean },
+	patch: { name?: string | null; active?: boolean; pinned_version?: string | null },
 ): Promise<Device> {
 	if (!(await devices.updateDevice(db, key, { ...patch, now: nowIso() }))) {
-		throw deviceNotFound(key);
+		const device = await getDeviceOrThrow(db, key);
+		throw new NotFound(
+			"VERSION_NOT_FOUND",
+			`Model '${device.model_code}' has no firmware version '${patch.pinned_version}' to pin.`,
+			{ code: device.model_code, version: patch.pinned_version },
+		);
 	}
 	return getDeviceOrThrow(db, key);
 }

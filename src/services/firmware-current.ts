@@ -7,7 +7,7 @@ import {
 import { nowIso } from "../db/time";
 import type { Env } from "../env";
 import { deleteKeys } from "../storage/objects";
-import { notifyFirmwareChange } from "./firmware-notifications";
+import { notifyAfterCommit } from "./notify-dispatch";
 
 /**
  * Makes a stored version current unless it already is; true when the current one changed.
@@ -25,19 +25,27 @@ export async function activateIfNotCurrent(db: D1Database, row: VersionRow): Pro
 	}
 }
 
-/** Tells the model's devices, after D1 has committed and without delaying the answer. */
+/**
+ * Tells the model's devices that its current version changed, after D1 has committed and
+ * without delaying the answer: every device whose target is the current version (not pinned,
+ * and no rollout is open while the current version changes), and the retained model message.
+ */
 export function notifyCurrent(
 	env: Env,
 	row: VersionRow,
 	defer: (work: Promise<unknown>) => void,
 ): void {
-	defer(
-		notifyFirmwareChange(env, {
-			modelCode: row.model_code,
-			firmwareVersion: row.version,
-			sha256: row.sha256,
-			size: row.size,
-		}),
+	notifyAfterCommit(
+		env,
+		[
+			{
+				kind: "fleet",
+				model: row.model_code,
+				before: { current: null, rollout: null },
+				current_changed: true,
+			},
+		],
+		defer,
 	);
 }
 

@@ -1,4 +1,5 @@
-import { listActiveDeviceKeys } from "../db/model-device-keys";
+import type { VersionRow } from "../db/firmware-versions";
+import type { RolloutRow } from "../db/rollouts";
 import type { Env } from "../env";
 import { deviceClientId } from "../lib/identifiers";
 import { MqttError, type OutgoingMessage, publishAll } from "../lib/mqtt/client";
@@ -6,72 +7,81 @@ import { recordDataPoint } from "../metrics";
 
 /** The topic devices of the original back end listen on, one message per device. */
 export const FIRMWARE_TOPIC = "iotsupport/updates/firmware";
-/** Bound on one notification: reading the fleet, connecting, publishing, acknowledgements. */
+/** Bound on one connection: connecting, publishing one batch, the acknowledgement. */
 export const NOTIFY_TIMEOUT_MS = 5000;
-
-export interface FirmwareChange {
-	modelCode: string;
-	firmwareVersion: string;
-	sha256: string;
-	size: number;
-}
 
 /** The retained per-model topic: a device that connects later still learns the current version. */
 export const modelFirmwareTopic = (modelCode: string): string => `${FIRMWARE_TOPIC}/${modelCode}`;
+/** Where a rollout that halted itself is announced. */
+export const rolloutTopic = (modelCode: string): string => `iotsupport/rollouts/${modelCode}`;
 
-/**
- * One QoS-0 message per device, then the retained QoS-1 model message. It goes last on purpose:
- * the broker handles a connection's packets in order, so its PUBACK means every device message
- * before it has been taken too.
- */
-export function firmwareMessages(change: FirmwareChange, deviceKeys: string[]): OutgoingMessage[] {
-	const messages: OutgoingMessage[] = deviceKeys.map((key) => ({
+/** A device's message, as the original back end sent it: `{"client_id","firmware_version"}`. */
+export function deviceMessage(model: string, key: string, version: string): OutgoingMessage {
+	return {
 		topic: FIRMWARE_TOPIC,
 		payload: JSON.stringify({
-			client_id: deviceClientId(change.modelCode, key),
-			firmware_version: change.firmwareVersion,
+			client_id: deviceClientId(model, key),
+			firmware_version: version,
 		}),
-	}));
-	messages.push({
-		topic: modelFirmwareTopic(change.modelCode),
+	};
+}
+
+/** The retained model message (QoS 1): the current version, its hash and size. */
+export function modelMessage(row: VersionRow): OutgoingMessage {
+	return {
+		topic: modelFirmwareTopic(row.model_code),
 		payload: JSON.stringify({
-			firmware_version: change.firmwareVersion,
-			sha256: change.sha256,
-			size: change.size,
+			firmware_version: row.version,
+			sha256: row.sha256,
+			size: row.size,
 		}),
 		retain: true,
 		qos: 1,
-	});
-	return messages;
+	};
+}
+
+/** A rollout's state and, once halted, why (QoS 1). */
+export function rolloutMessage(rollout: RolloutRow): OutgoingMessage {
+	return {
+		topic: rolloutTopic(rollout.model_code),
+		payload: JSON.stringify({
+			rollout_id: rollout.id,
+			version: rollout.version,
+			baseline_version: rollout.baseline_version,
+			state: rollout.state,
+			percent: rollout.percent,
+			halted_reason: rollout.halted_reason ? JSON.parse(rollout.halted_reason) : null,
+		}),
+		qos: 1,
+	};
 }
 
 /**
- * Tells a model's active devices about its new current version when MQTT_URL is set. Run it
- * after the D1 batch has committed (from `ctx.waitUntil`). It never throws: a broker that is
- * down, slow or refuses the login is logged and counted, and the upload it follows stands.
+ * Publishes a batch over one connection when MQTT_URL is set. The last message goes at QoS 1:
+ * the broker handles one connection's packets in order, so its PUBACK means every message
+ * before it was taken too. Counted as one `mqtt_notify` data point (bytes = messages); a
+ * failure is logged and thrown, so the queue retries this batch alone.
  */
-export async function notifyFirmwareChange(
+export async function publishBatch(
 	env: Env,
-	change: FirmwareChange,
+	model: string,
+	messages: OutgoingMessage[],
 	options: { timeoutMs?: number } = {},
 ): Promise<void> {
 	const url = env.MQTT_URL?.trim();
-	if (!url) return;
-	const timeoutMs = options.timeoutMs ?? NOTIFY_TIMEOUT_MS;
+	if (!url || messages.length === 0) return;
+	const last = messages.at(-1);
+	if (last && last.qos !== 1) messages[messages.length - 1] = { ...last, qos: 1 };
 	const started = Date.now();
-	let messageCount = 0;
 	let status = "ok";
 	try {
-		const keys = await listActiveDeviceKeys(env.DB, change.modelCode);
-		const messages = firmwareMessages(change, keys);
-		messageCount = messages.length;
 		await publishAll(
 			url,
 			{
 				clientId: `ota-edge-${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`,
 				username: env.MQTT_USERNAME || undefined,
 				password: env.MQTT_PASSWORD || undefined,
-				timeoutMs: Math.max(timeoutMs - (Date.now() - started), 1),
+				timeoutMs: options.timeoutMs ?? NOTIFY_TIMEOUT_MS,
 			},
 			messages,
 		);
@@ -81,19 +91,20 @@ export async function notifyFirmwareChange(
 			JSON.stringify({
 				msg: "firmware notification failed",
 				code: status,
-				model: change.modelCode,
-				firmware_version: change.firmwareVersion,
-				messages: messageCount,
+				model,
+				messages: messages.length,
 				duration_ms: Date.now() - started,
 				error: err instanceof Error ? err.message : String(err),
 			}),
 		);
+		throw err;
+	} finally {
+		recordDataPoint(env, {
+			operation: "mqtt_notify",
+			status,
+			model,
+			durationMs: Date.now() - started,
+			bytes: messages.length,
+		});
 	}
-	recordDataPoint(env, {
-		operation: "mqtt_notify",
-		status,
-		model: change.modelCode,
-		durationMs: Date.now() - started,
-		bytes: messageCount,
-	});
 }

@@ -1,5 +1,6 @@
 import { getModel } from "../db/device-models";
 import { commitVersion, getVersion, type VersionRow } from "../db/firmware-versions";
+import { getOpenRollout } from "../db/rollouts";
 import { nowIso } from "../db/time";
 import type { Env, Limits } from "../env";
 import { AppError, BadRequest } from "../errors";
@@ -11,6 +12,7 @@ import { deleteKeys } from "../storage/objects";
 import { getModelOrThrow, modelNotFound } from "./device-models";
 import { activateIfNotCurrent, notifyCurrent, pruneVersionsOf } from "./firmware-current";
 import { type Candidate, type IntakeHooks, receiveFirmware } from "./firmware-intake";
+import { rolloutInProgress, versionInRollout } from "./rollouts";
 
 export interface UploadResult {
 	code: string;
@@ -25,6 +27,8 @@ export interface UploadResult {
 
 export interface UploadHooks extends IntakeHooks {
 	defer: (work: Promise<unknown>) => void;
+	/** false (`?activate=false`): store the version without making it current. */
+	activate?: boolean;
 }
 
 /**
@@ -40,7 +44,12 @@ export async function uploadFirmware(
 	hooks: UploadHooks,
 ): Promise<UploadResult> {
 	const { defer } = hooks;
+	const activate = hooks.activate ?? true;
 	const model = await getModelOrThrow(env.DB, modelCode);
+	// While a rollout holds the model, an upload that would make its version current is
+	// refused before its body is read (staging with ?activate=false is fine).
+	const open = activate ? await getOpenRollout(env.DB, modelCode) : null;
+	if (open) throw rolloutInProgress(modelCode, open);
 	const candidate = await receiveFirmware(env, limits, modelCode, upload, hooks).catch((err) =>
 		modelGoneOr(env.DB, modelCode, err),
 	);
@@ -53,7 +62,7 @@ export async function uploadFirmware(
 				{ model_chip: model.chip, image_chip: candidate.info.chip },
 			);
 		}
-		return await store(env, limits, modelCode, candidate, defer).catch((err) =>
+		return await store(env, limits, modelCode, candidate, defer, activate).catch((err) =>
 			modelGoneOr(env.DB, modelCode, err),
 		);
 	} finally {
@@ -86,6 +95,7 @@ async function store(
 	modelCode: string,
 	candidate: Candidate,
 	defer: (work: Promise<unknown>) => void,
+	activate: boolean,
 ): Promise<UploadResult> {
 	const { info } = candidate;
 	const result = (format: "zip" | "bin", unchanged: boolean, replaced: boolean): UploadResult => ({
@@ -103,22 +113,30 @@ async function store(
 	try {
 		for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
 			const existing = await getVersion(env.DB, modelCode, info.version);
+			await refuseWhileRolloutNeedsIt(env.DB, modelCode, info, existing, activate);
 			if (existing?.sha256 === info.sha256) {
 				// The same bytes again: what is stored stays; what this upload wrote goes.
 				await deleteKeys(env.BLOBS, written);
 				written = [];
-				if (await activateIfNotCurrent(env.DB, existing)) notifyCurrent(env, existing, defer);
+				if (activate && (await activateIfNotCurrent(env.DB, existing))) {
+					notifyCurrent(env, existing, defer);
+				}
 				return result(existing.format, true, false);
 			}
 			if (written.length === 0) written = await putObjects(env, modelCode, candidate, row);
-			const outcome = await commit(env.DB, row, existing?.sha256 ?? null);
+			const wasCurrent =
+				!activate &&
+				existing !== null &&
+				(await getModel(env.DB, modelCode))?.firmware_version === info.version;
+			const outcome = await commit(env.DB, row, existing?.sha256 ?? null, activate);
 			if (outcome.kind === "failed") {
 				if (outcome.keepObjects) written = [];
 				throw outcome.error;
 			}
 			if (outcome.kind === "committed") {
 				written = [];
-				notifyCurrent(env, row, defer);
+				// A staged version tells no one, unless it replaced the bytes of the current one.
+				if (activate || wasCurrent) notifyCurrent(env, row, defer);
 				if (existing) await removeReplaced(env, existing);
 				await pruneVersionsOf(env, modelCode, limits.firmwareKeepVersions);
 				return result(candidate.format, false, existing !== null);
@@ -138,6 +156,30 @@ async function store(
 
 const isKey = (key: string | null): key is string => key !== null;
 
+/**
+ * While a rollout is open: an upload that would change the current version is refused (409
+ * ROLLOUT_IN_PROGRESS) unless it is the current version's own bytes again, and a staged upload
+ * may not replace the bytes of the rollout's target or baseline (409 VERSION_IN_ROLLOUT).
+ * Checked on every attempt, so a rollout that opened during the upload is seen; the commit's
+ * own statement holds the same rule, whatever races.
+ */
+async function refuseWhileRolloutNeedsIt(
+	db: D1Database,
+	modelCode: string,
+	info: { version: string; sha256: string },
+	existing: VersionRow | null,
+	activate: boolean,
+): Promise<void> {
+	const open = await getOpenRollout(db, modelCode);
+	if (!open) return;
+	const sameBytes = existing?.sha256 === info.sha256;
+	if (activate && !(sameBytes && info.version === open.baseline_version)) {
+		throw rolloutInProgress(modelCode, open);
+	}
+	const used = info.version === open.version || info.version === open.baseline_version;
+	if (!activate && existing && !sameBytes && used) throw versionInRollout(modelCode, info.version);
+}
+
 type CommitOutcome =
 	| { kind: "committed" }
 	| { kind: "raced" }
@@ -153,10 +195,13 @@ async function commit(
 	db: D1Database,
 	row: VersionRow,
 	expectedSha256: string | null,
+	activate: boolean,
 ): Promise<CommitOutcome> {
 	try {
 		return {
-			kind: (await commitVersion(db, row, expectedSha256, nowIso())) ? "committed" : "raced",
+			kind: (await commitVersion(db, row, expectedSha256, nowIso(), activate))
+				? "committed"
+				: "raced",
 		};
 	} catch (error) {
 		const stored = await getVersion(db, row.model_code, row.version).catch(() => undefined);

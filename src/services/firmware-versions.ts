@@ -1,19 +1,20 @@
 import type { DeviceModel } from "../db/device-models";
 import {
-	deleteVersionIfNotCurrent,
+	deleteVersionIfUnused,
 	getCurrentVersion,
 	getVersion,
-	getVersionBySha256,
 	listVersions,
 	type VersionRow,
 	type VersionWithCurrent,
 } from "../db/firmware-versions";
+import { getOpenRollout } from "../db/rollouts";
 import type { Env } from "../env";
 import { Conflict, NotFound } from "../errors";
 import { deleteKeys, openObject } from "../storage/objects";
 import type { BinaryAnswer } from "./binary-answer";
 import { getModelOrThrow } from "./device-models";
 import { activateIfNotCurrent, notifyCurrent } from "./firmware-current";
+import { rolloutInProgress, versionInRollout } from "./rollouts";
 
 /** A stored version, as the routes that serve its image receive it. */
 export type { VersionRow };
@@ -101,22 +102,6 @@ function versionNotFound(model: string, version: string): NotFound {
 	);
 }
 
-/** A device's firmware is missing: none is current, or none has the hash it asked for. */
-export function noFirmwareForDevice(): NotFound {
-	return new NotFound("FIRMWARE_NOT_FOUND", "There is no firmware for this device's model.");
-}
-
-/** The model's newest version whose image has this SHA-256 (a device's immutable URL). */
-export async function versionBySha256OrThrow(
-	db: D1Database,
-	model: string,
-	sha256: string,
-): Promise<VersionRow> {
-	const row = await getVersionBySha256(db, model, sha256);
-	if (!row) throw noFirmwareForDevice();
-	return row;
-}
-
 /** The model's current version; 404 for an unknown model or a model without firmware. */
 export async function currentVersionOrThrow(db: D1Database, model: string): Promise<VersionRow> {
 	const row = await getCurrentVersion(db, model);
@@ -141,14 +126,20 @@ export async function activate(
 	const row = await modelVersionOrThrow(env.DB, model, version);
 	const changed = await activateIfNotCurrent(env.DB, row);
 	if (changed) notifyCurrent(env, row, defer);
-	else if (!(await getVersion(env.DB, model, version))) throw versionNotFound(model, version);
+	else {
+		if (!(await getVersion(env.DB, model, version))) throw versionNotFound(model, version);
+		// Refused by the statement: a rollout holds the current version until it closes.
+		const open = await getOpenRollout(env.DB, model);
+		const current = (await getModelOrThrow(env.DB, model)).firmware_version;
+		if (open && current !== version) throw rolloutInProgress(model, open);
+	}
 	return getModelOrThrow(env.DB, model).catch(() => getModelOrThrow(env.DB, model));
 }
 
 /** Deletes a version that is not current: D1 first, then its objects. */
 export async function deleteVersion(env: Env, model: string, version: string): Promise<void> {
 	await getModelOrThrow(env.DB, model);
-	const deleted = await deleteVersionIfNotCurrent(env.DB, model, version);
+	const deleted = await deleteVersionIfUnused(env.DB, model, version);
 	if (deleted) {
 		await deleteKeys(
 			env.BLOBS,
@@ -157,9 +148,20 @@ export async function deleteVersion(env: Env, model: string, version: string): P
 		return;
 	}
 	const row = await getVersionOrThrow(env.DB, model, version);
+	if ((await getModelOrThrow(env.DB, model)).firmware_version === row.version) {
+		throw new Conflict(
+			"VERSION_IS_CURRENT",
+			`Version '${row.version}' is the current firmware of '${model}'; activate another version first.`,
+			{ code: model, version },
+		);
+	}
+	const open = await getOpenRollout(env.DB, model);
+	if (open && (open.version === version || open.baseline_version === version)) {
+		throw versionInRollout(model, version);
+	}
 	throw new Conflict(
-		"VERSION_IS_CURRENT",
-		`Version '${row.version}' is the current firmware of '${model}'; activate another version first.`,
+		"VERSION_PINNED",
+		`Devices of '${model}' are pinned to version '${version}'; unpin them first.`,
 		{ code: model, version },
 	);
 }

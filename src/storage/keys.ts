@@ -20,9 +20,23 @@ function check(ok: boolean, what: string, value: string): void {
 	if (!ok) throw new Error(`refusing to build a storage key from an invalid ${what}: ${value}`);
 }
 
+/** The top-level prefixes, one per kind of object. */
+export const FIRMWARE_ROOT = "firmware/";
+export const STAGING_ROOT = "staging/";
+export const COREDUMP_ROOT = "coredumps/";
+
+/** The upload id a firmware or staging object's key names; null for any other key. */
+export function uploadIdOf(key: string): string | null {
+	const m =
+		/^(?:firmware\/[^/]+\/[^/]+\/[0-9a-f]{64}-([0-9a-f]{16})\.(?:bin|zip)|staging\/[^/]+\/([0-9a-f]{16})\.zip)$/.exec(
+			key,
+		);
+	return m ? (m[1] ?? m[2] ?? null) : null;
+}
+
 export function modelFirmwarePrefix(model: string): string {
 	check(isModelCode(model), "model code", model);
-	return `firmware/${model}/`;
+	return `${FIRMWARE_ROOT}${model}/`;
 }
 
 export function versionPrefix(model: string, version: string): string {
@@ -57,7 +71,7 @@ export function bundleKey(model: string, version: string, sha256: string, upload
 
 export function modelStagingPrefix(model: string): string {
 	check(isModelCode(model), "model code", model);
-	return `staging/${model}/`;
+	return `${STAGING_ROOT}${model}/`;
 }
 
 export function stagingKey(model: string, uploadId: string): string {
@@ -67,7 +81,7 @@ export function stagingKey(model: string, uploadId: string): string {
 
 export function modelCoredumpPrefix(model: string): string {
 	check(isModelCode(model), "model code", model);
-	return `coredumps/${model}/`;
+	return `${COREDUMP_ROOT}${model}/`;
 }
 
 export function deviceCoredumpPrefix(model: string, device: string): string {

@@ -33,7 +33,8 @@ beforeAll(async () => {
 	device = await createDevice(MODEL);
 	const image = await buildAppImage({ version: "1.0.0", seed: 71 });
 	expect((await uploadFirmware(MODEL, image)).status).toBe(200);
-	imageSha = await sha256Hex(image);
+	// By hash, a device gets its target: by then, the version the "upload" case makes current.
+	imageSha = await sha256Hex(await buildAppImage({ version: "1.1.0", seed: 72 }));
 });
 beforeEach(() => {
 	logs = captureLogs();

@@ -7,13 +7,15 @@ import { buildAppImage } from "../fixtures/app-image";
 import { api } from "../helpers/api";
 import { createDevice, createModel, fetchWithEnv } from "../helpers/fleet";
 import { captureLogs, type LogCapture } from "../helpers/log-capture";
+import { drainNotifyQueue, RecordingQueue } from "../helpers/notify-queue";
 import { RecordingMetrics } from "../helpers/recording-metrics";
 import { pipelineToken } from "../helpers/tokens";
 
 /*
  * SPEC §9: "A broker that is down never fails the upload." The upload answers 200 and stays
- * current; the failed notification is logged once and counted as an mqtt_notify data point with
- * the failure's code. Model codes carry a per-run suffix because the broker is shared by the run.
+ * current; it only queues the fan-out. The failed batch is logged once and counted as an
+ * mqtt_notify data point with the failure's code, and asked to be retried. Model codes carry a
+ * per-run suffix because the broker is shared by the run.
  */
 
 const run = crypto.randomUUID().slice(0, 6);
@@ -74,13 +76,20 @@ describe("an upload while the broker fails still answers 200", () => {
 		};
 		const image = await buildAppImage({ version: "1.2.0", seed: 41 });
 		const [path, init] = uploadRequest(model, image, await pipelineToken());
+		const queue = new RecordingQueue();
 
-		const res = await fetchWithEnv(overrides, path, init);
+		const res = await fetchWithEnv({ ...overrides, NOTIFY_QUEUE: queue.asQueue() }, path, init);
 
 		expect(res.status).toBe(200);
 		expect(await res.json()).toMatchObject({ firmware_version: "1.2.0", unchanged: false });
 		expect(await currentVersionOf(model)).toBe("1.2.0");
-		expect(notifyFailureLine()).toMatchObject({ code, model, firmware_version: "1.2.0" });
+		const drained = await drainNotifyQueue(
+			queue,
+			{ ...env, ...overrides, NOTIFY_QUEUE: queue.asQueue() },
+			{ maxAttempts: 1 },
+		);
+		expect(drained.retried).toBe(1);
+		expect(notifyFailureLine()).toMatchObject({ code, model, messages: 3 });
 		expect(metrics.named("mqtt_notify")).toMatchObject([{ status: code, model, bytes: 3 }]);
 		expect(metrics.named("pipeline_upload_firmware")).toMatchObject([
 			{ status: "ok", model, httpStatus: 200 },
@@ -88,11 +97,13 @@ describe("an upload while the broker fails still answers 200", () => {
 		expect(logs.allText()).not.toContain(PASSWORD);
 	});
 
-	it("when the broker never answers: the answer comes first, the notification gives up at its bound", async () => {
+	it("when the broker never answers: the answer comes first, the batch gives up at its bound", async () => {
 		const model = await modelWithDevices("silent");
+		const queue = new RecordingQueue();
 		const overrides: Partial<Env> = {
 			MQTT_URL: `mqtt://127.0.0.1:${inject("mqttSilentPort")}`,
 			METRICS: metrics,
+			NOTIFY_QUEUE: queue.asQueue(),
 		};
 		const image = await buildAppImage({ version: "1.3.0", seed: 42 });
 		const [path, init] = uploadRequest(model, image, await pipelineToken());
@@ -112,6 +123,8 @@ describe("an upload while the broker fails still answers 200", () => {
 		expect(metrics.named("mqtt_notify")).toEqual([]);
 
 		await waitOnExecutionContext(ctx);
+		expect(metrics.named("mqtt_notify")).toEqual([]);
+		await drainNotifyQueue(queue, { ...env, ...overrides }, { maxAttempts: 1 });
 		expect(notifyFailureLine()).toMatchObject({ code: "MQTT_TIMEOUT", model });
 		expect(metrics.named("mqtt_notify")).toMatchObject([{ status: "MQTT_TIMEOUT", model }]);
 		expect(await currentVersionOf(model)).toBe("1.3.0");

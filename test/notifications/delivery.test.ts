@@ -15,9 +15,10 @@ import { FIRMWARE_TOPIC, modelFirmwareTopic } from "../../src/services/firmware-
 import { buildAppImage, sha256Hex } from "../fixtures/app-image";
 import { buildFirmware, noise } from "../fixtures/firmware";
 import { api } from "../helpers/api";
-import { createDevice, createModel, fetchWithEnv } from "../helpers/fleet";
+import { createDevice, createModel } from "../helpers/fleet";
 import { captureLogs } from "../helpers/log-capture";
 import { MqttSubscriber, type ReceivedMessage } from "../helpers/mqtt-subscriber";
+import { fetchAndNotify } from "../helpers/notify-queue";
 import { RecordingMetrics } from "../helpers/recording-metrics";
 import { adminToken, pipelineToken } from "../helpers/tokens";
 
@@ -68,7 +69,7 @@ afterEach(() => {
 });
 
 async function upload(model: string, body: Uint8Array, extra: Partial<Env> = {}) {
-	return fetchWithEnv(overrides(extra), `/api/pipeline/models/${model}/firmware`, {
+	return fetchAndNotify(overrides(extra), `/api/pipeline/models/${model}/firmware`, {
 		method: "POST",
 		token: await pipelineToken(),
 		body,
@@ -77,7 +78,7 @@ async function upload(model: string, body: Uint8Array, extra: Partial<Env> = {})
 }
 
 async function activate(model: string, version: string) {
-	return fetchWithEnv(
+	return fetchAndNotify(
 		overrides(),
 		`/api/device-models/${model}/firmware/versions/${version}/activate`,
 		{ method: "POST", token: await adminToken() },
@@ -129,8 +130,9 @@ function receivedFor(model: string, from = 0) {
  * test ends with a marker instead: a change on another model (MARKER) through the same Worker
  * with the same MQTT_URL, whose retained message the subscriber waits for. When the marker has
  * arrived, any message published by the earlier request has arrived too, because
- * - `fetchWithEnv` returns only after the request's `ctx.waitUntil` work, so a notification of
- *   that request would already have ended: its last packet is the QoS-1 model message, and
+ * - `fetchAndNotify` returns only after the request's `ctx.waitUntil` work and the fan-out it
+ *   queued have run (through the Worker's queue handler), so a notification of that request
+ *   would already have ended: its last packet is a QoS-1 message, and
  *   mosquitto queues a PUBLISH for its subscribers before it sends the PUBACK the notifier
  *   waits for;
  * - the marker's connection to the broker is opened only after that, so its messages are queued
