@@ -4,8 +4,10 @@ import type { AppEnv } from "./hono-env";
 import { errorResponse } from "./http/error-response";
 import { allowedMethods } from "./http/method-not-allowed";
 import { requestLog } from "./http/request-log";
+import { coredumpAnalysisRoutes } from "./routes/coredump-analysis";
 import { coredumpAdminRoutes } from "./routes/coredumps-admin";
 import { coredumpDeviceRoutes } from "./routes/coredumps-device";
+import { crashGroupRoutes } from "./routes/crash-groups";
 import { deviceModelRoutes } from "./routes/device-models";
 import { deviceRoutes } from "./routes/devices";
 import { firmwareAdminRoutes } from "./routes/firmware-admin";
@@ -27,6 +29,9 @@ app.route("/", iotRoutes);
 app.route("/", uploadScriptRoutes);
 app.route("/", coredumpAdminRoutes);
 app.route("/", coredumpDeviceRoutes);
+// Crash analysis and crash groups (SPEC §10, §11)
+app.route("/", coredumpAnalysisRoutes);
+app.route("/", crashGroupRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
 	type: "http",

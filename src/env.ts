@@ -1,9 +1,13 @@
+import type { AnalysisMessage } from "./queues/analysis-messages";
+
 /** Bindings and vars of the Worker, as wrangler.toml declares them. */
 export interface Env {
 	DB: D1Database;
 	BLOBS: R2Bucket;
 	METRICS?: AnalyticsEngineDataset;
 	COREDUMP_LIMITER?: RateLimit;
+	/** Core dumps to analyse (SPEC §10): produced and consumed by this Worker. */
+	COREDUMP_QUEUE?: Queue<AnalysisMessage>;
 
 	OIDC_ISSUER?: string;
 	OIDC_AUDIENCE?: string;
@@ -25,6 +29,8 @@ export interface Env {
 	COREDUMP_KEEP_PER_DEVICE?: string;
 	/** Seconds a rate-limited device is told to wait (the limiter's period). */
 	COREDUMP_RETRY_AFTER_SECONDS?: string;
+	/** A failed analysis is retried after this many seconds × its attempt number (default 10). */
+	COREDUMP_ANALYSIS_RETRY_SECONDS?: string;
 }
 
 export interface Limits {

@@ -4,6 +4,7 @@ import { limitsOf } from "../env";
 import { errorResponses, jsonContent } from "../schemas/common";
 import { CoredumpUploaded, CoredumpUploadQuery, coredumpUploadBody } from "../schemas/coredumps";
 import { uploadCoredump } from "../services/coredump-upload";
+import { deferTo } from "./context";
 import { createRouter } from "./router";
 
 /**
@@ -33,6 +34,7 @@ export const coredumpDeviceRoutes = createRouter().openapi(
 			c.get("device"),
 			c.req.valid("query"),
 			c.req.raw,
+			deferTo(c),
 		);
 		c.get("facts").bytes = stored.size;
 		return c.json({ status: "ok" as const, filename: stored.filename, id: stored.id }, 201);

@@ -7,6 +7,7 @@ import { checkDeclaredLength, declaredLength, readLimited } from "../http/reques
 import { sha256Hex } from "../lib/hex";
 import { coredumpKey } from "../storage/keys";
 import { deleteKeys } from "../storage/objects";
+import { enqueueAnalyses } from "./analysis-requests";
 import { deviceNotFound } from "./devices";
 
 /**
@@ -36,6 +37,7 @@ export async function uploadCoredump(
 	device: Device,
 	query: CoredumpQuery,
 	request: Request,
+	defer: (work: Promise<unknown>) => void,
 ): Promise<StoredCoredump> {
 	await checkRateLimit(env, device.key, limits.coredumpRetryAfterSeconds);
 	checkDeclaredLength(declaredLength(request), limits.coredumpMaxBytes, WHAT);
@@ -75,6 +77,8 @@ export async function uploadCoredump(
 		throw err;
 	}
 	await indexOrRemove(env, row);
+	// Analysed from the queue (SPEC §10); a send that fails is the scheduled run's to repeat.
+	defer(enqueueAnalyses(env, [row.id]));
 	await applyRetention(env, row, limits.coredumpKeepPerDevice);
 	return { id: row.id, filename, size: row.size };
 }
