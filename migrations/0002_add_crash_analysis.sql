@@ -37,3 +37,15 @@ CREATE INDEX coredumps_analysis_wanted ON coredumps (analysis_enqueued_at)
   WHERE analysis_requested_at IS NOT NULL;
 CREATE INDEX coredumps_unsymbolized ON coredumps (model_code, firmware_version)
   WHERE status = 'unsymbolized';
+
+-- The decoding index of an ELF (per model, by the ELF's SHA-256), kept in R2 under index_key.
+-- Built the first time a dump needs it; the row goes (in the same batch) when the last version
+-- of the model with that ELF goes, and the object after it.
+CREATE TABLE elf_indexes (
+  model_code TEXT NOT NULL REFERENCES device_models (code) ON DELETE CASCADE,
+  elf_sha256 TEXT NOT NULL CHECK (length(elf_sha256) = 64),
+  index_key TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  built_at TEXT NOT NULL,
+  PRIMARY KEY (model_code, elf_sha256)
+);

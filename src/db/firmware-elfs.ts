@@ -38,20 +38,25 @@ export function findElfByVersion(db: D1Database, model: string, version: string)
 		.first<VersionElf>();
 }
 
-/** Whether any version of the model still keeps an ELF with this SHA-256 (and so its index). */
-export async function elfStillKept(
+/**
+ * Records a stored index of the model's ELF with this SHA-256, only while a version keeps that
+ * ELF (a version delete may have run while it was built): false means nobody needs it.
+ */
+export async function recordElfIndex(
 	db: D1Database,
-	model: string,
-	elfSha256: string,
+	index: { model: string; elfSha256: string; key: string; size: number; builtAt: string },
 ): Promise<boolean> {
-	const row = await db
+	const result = await db
 		.prepare(
-			`SELECT 1 AS kept FROM firmware_versions
-       WHERE model_code = ?1 AND elf_sha256 = ?2 AND elf_key IS NOT NULL LIMIT 1`,
+			`INSERT INTO elf_indexes (model_code, elf_sha256, index_key, size, built_at)
+       SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM firmware_versions
+         WHERE model_code = ?1 AND elf_sha256 = ?2 AND elf_key IS NOT NULL)
+       ON CONFLICT (model_code, elf_sha256) DO UPDATE SET size = excluded.size,
+         built_at = excluded.built_at`,
 		)
-		.bind(model, elfSha256)
-		.first();
-	return row !== null;
+		.bind(index.model, index.elfSha256, index.key, index.size, index.builtAt)
+		.run();
+	return result.meta.changes > 0;
 }
 
 /** What a bundle brings to a version uploaded as a bare image (SPEC §10, "attach"). */

@@ -18,13 +18,16 @@ export interface VersionRow {
 	bundle_key: string | null;
 	bundle_size: number | null;
 	uploaded_at: string;
+	/** The bundle's ELF, kept for crash analysis (null for bare-image versions). */
+	elf_key: string | null;
+	elf_size: number | null;
 }
 
 export type VersionWithCurrent = VersionRow & { current: number };
 
 const COLUMNS = `model_code, version, format, sha256, partition_sha256, size, chip, project_name,
   idf_version, secure_version, elf_sha256, git_commit, version_json, image_key, bundle_key,
-  bundle_size, uploaded_at`;
+  bundle_size, uploaded_at, elf_key, elf_size`;
 
 export function getVersion(db: D1Database, model: string, version: string) {
 	return db
@@ -76,14 +79,15 @@ export async function listVersions(db: D1Database, model: string): Promise<Versi
  * Stores a version and makes it current, atomically. `expectedSha256` is the image hash of the
  * row being replaced (null for a new version): when another upload changed the row in the
  * meantime nothing is written and false is returned, so the caller can decide again with
- * fresh state instead of orphaning the other upload's objects.
+ * fresh state instead of orphaning the other upload's objects. A replaced version's ELF index
+ * that no version needs any more is dropped in the same batch (its key is returned).
  */
 export async function commitVersion(
 	db: D1Database,
 	row: VersionRow,
 	expectedSha256: string | null,
 	now: string,
-): Promise<boolean> {
+): Promise<{ committed: boolean; droppedIndexKeys: string[] }> {
 	const values = COLUMNS.split(",").map((_, i) => `?${i + 1}`);
 	const binds = [
 		row.model_code,
@@ -103,6 +107,8 @@ export async function commitVersion(
 		row.bundle_key,
 		row.bundle_size,
 		row.uploaded_at,
+		row.elf_key,
+		row.elf_size,
 	];
 	const updates = COLUMNS.split(",")
 		.map((c) => c.trim())
@@ -121,14 +127,43 @@ export async function commitVersion(
 					.prepare(
 						`INSERT INTO firmware_versions (${COLUMNS}) VALUES (${values.join(", ")})
              ON CONFLICT (model_code, version) DO UPDATE SET ${updates}
-             WHERE firmware_versions.sha256 = ?18`,
+             WHERE firmware_versions.sha256 = ?${binds.length + 1}`,
 					)
 					.bind(...binds, expectedSha256);
-	const [written] = await db.batch([
+	const [written, , dropped] = await db.batch([
 		upsert,
 		makeCurrentStatement(db, row.model_code, row.version, row.sha256, now),
+		dropUnkeptElfIndexes(db, row.model_code),
 	]);
-	return (written?.meta.changes ?? 0) > 0;
+	return {
+		committed: (written?.meta.changes ?? 0) > 0,
+		droppedIndexKeys: indexKeysOf(dropped),
+	};
+}
+
+/**
+ * Forgets the model's ELF indexes that no version keeps the ELF of any more, returning their
+ * object keys to remove. Part of every batch that removes or replaces versions, so an index
+ * goes with the last version that needed it and no extra round trip is paid for it.
+ */
+function dropUnkeptElfIndexes(db: D1Database, model: string): D1PreparedStatement {
+	return db
+		.prepare(
+			`DELETE FROM elf_indexes WHERE model_code = ?1 AND NOT EXISTS (
+         SELECT 1 FROM firmware_versions v WHERE v.model_code = ?1
+           AND v.elf_sha256 = elf_indexes.elf_sha256 AND v.elf_key IS NOT NULL)
+       RETURNING index_key`,
+		)
+		.bind(model);
+}
+
+const indexKeysOf = (result: D1Result | undefined): string[] =>
+	((result?.results ?? []) as { index_key: string }[]).map((r) => r.index_key);
+
+/** What a removal took from D1: the version rows, and the ELF indexes no longer needed. */
+export interface RemovedVersions {
+	rows: VersionRow[];
+	droppedIndexKeys: string[];
 }
 
 /** Sets the current version, only if that version (with that image) is stored. */
@@ -160,16 +195,24 @@ export async function activateVersion(
 	return result.meta.changes === 1;
 }
 
-/** Deletes a non-current version; returns its row, or null when it is gone or current. */
-export function deleteVersionIfNotCurrent(db: D1Database, model: string, version: string) {
-	return db
-		.prepare(
-			`DELETE FROM firmware_versions WHERE model_code = ?1 AND version = ?2
-         AND version IS NOT (SELECT current_version FROM device_models WHERE code = ?1)
-       RETURNING ${COLUMNS}`,
-		)
-		.bind(model, version)
-		.first<VersionRow>();
+/** Deletes a non-current version; null when it is gone or current. */
+export async function deleteVersionIfNotCurrent(
+	db: D1Database,
+	model: string,
+	version: string,
+): Promise<RemovedVersions | null> {
+	const [deleted, dropped] = await db.batch([
+		db
+			.prepare(
+				`DELETE FROM firmware_versions WHERE model_code = ?1 AND version = ?2
+           AND version IS NOT (SELECT current_version FROM device_models WHERE code = ?1)
+         RETURNING ${COLUMNS}`,
+			)
+			.bind(model, version),
+		dropUnkeptElfIndexes(db, model),
+	]);
+	const rows = (deleted?.results ?? []) as VersionRow[];
+	return rows.length > 0 ? { rows, droppedIndexKeys: indexKeysOf(dropped) } : null;
 }
 
 /**
@@ -180,17 +223,19 @@ export async function pruneVersions(
 	db: D1Database,
 	model: string,
 	keep: number,
-): Promise<VersionRow[]> {
-	const { results } = await db
-		.prepare(
-			`DELETE FROM firmware_versions WHERE model_code = ?1 AND version IN (
-         SELECT version FROM firmware_versions
-         WHERE model_code = ?1
-           AND version IS NOT (SELECT current_version FROM device_models WHERE code = ?1)
-         ORDER BY uploaded_at DESC, version DESC LIMIT -1 OFFSET ?2)
-       RETURNING ${COLUMNS}`,
-		)
-		.bind(model, Math.max(keep - 1, 0))
-		.all<VersionRow>();
-	return results;
+): Promise<RemovedVersions> {
+	const [deleted, dropped] = await db.batch([
+		db
+			.prepare(
+				`DELETE FROM firmware_versions WHERE model_code = ?1 AND version IN (
+           SELECT version FROM firmware_versions
+           WHERE model_code = ?1
+             AND version IS NOT (SELECT current_version FROM device_models WHERE code = ?1)
+           ORDER BY uploaded_at DESC, version DESC LIMIT -1 OFFSET ?2)
+         RETURNING ${COLUMNS}`,
+			)
+			.bind(model, Math.max(keep - 1, 0)),
+		dropUnkeptElfIndexes(db, model),
+	]);
+	return { rows: (deleted?.results ?? []) as VersionRow[], droppedIndexKeys: indexKeysOf(dropped) };
 }

@@ -1,4 +1,4 @@
-import { elfStillKept, type VersionElf } from "../db/firmware-elfs";
+import { recordElfIndex, type VersionElf } from "../db/firmware-elfs";
 import type { Env } from "../env";
 import type { Symbolizer } from "../lib/coredump/symbolizer";
 import { type ByteSource, memorySource } from "../lib/zip/byte-source";
@@ -111,10 +111,15 @@ async function build(
 		throw new ElfUnusable(`the ELF ${elf.elf_sha256} could not be indexed`);
 	}
 	await putIndex(env.BLOBS, key, index);
-	// A delete of the last version with this ELF may have run meanwhile: then the index goes too.
-	if (!(await elfStillKept(env.DB, elf.model_code, elf.elf_sha256))) {
-		await deleteKeys(env.BLOBS, [key]);
-	}
+	const kept = await recordElfIndex(env.DB, {
+		model: elf.model_code,
+		elfSha256: elf.elf_sha256,
+		key,
+		size: index.byteLength,
+		builtAt: new Date().toISOString(),
+	});
+	// The last version with this ELF was deleted meanwhile: the index goes too.
+	if (!kept) await deleteKeys(env.BLOBS, [key]);
 	return index.byteLength;
 }
 

@@ -8,9 +8,9 @@ import {
 } from "../db/firmware-versions";
 import type { Env } from "../env";
 import { Conflict, NotFound } from "../errors";
-import { deleteKeys } from "../storage/objects";
 import { getModelOrThrow } from "./device-models";
 import { activateIfNotCurrent, notifyCurrent } from "./firmware-current";
+import { removeVersionObjects } from "./version-objects";
 
 export interface VersionView {
 	version: string;
@@ -92,10 +92,7 @@ export async function deleteVersion(env: Env, model: string, version: string): P
 	await getModelOrThrow(env.DB, model);
 	const deleted = await deleteVersionIfNotCurrent(env.DB, model, version);
 	if (deleted) {
-		await deleteKeys(
-			env.BLOBS,
-			[deleted.image_key, deleted.bundle_key].filter((k) => k !== null),
-		);
+		await removeVersionObjects(env, deleted);
 		return;
 	}
 	const row = await getVersionOrThrow(env.DB, model, version);
