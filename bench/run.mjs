@@ -4,7 +4,7 @@
 //   npm run bench                          everything (5½ minutes on 2 cores)
 //   npm run bench -- --quick               3 s load runs, one round: to try the bench itself
 //   npm run bench -- --only=full,partial   some scenarios: full, partial, revalidation,
-//                                          coredumps, uploads, fallback, profile, anatomy
+//                                          coredumps, uploads, fallback, profile, anatomy, inflate
 //
 // Servers: ota-edge under `wrangler dev` (fresh state in bench/out/state, trusting the local
 // signing key of scripts/local-identity.mjs), the baseline Worker (bench/baseline-worker.js)

@@ -48,15 +48,15 @@ app.doc31("/api/openapi.json", {
 });
 
 app.notFound((c) => {
-	const allow = allowedMethods(app as never, c.req.path);
+	const allow = allowedMethods(app, c.req.path);
 	if (allow.length > 0) {
 		c.header("Allow", allow.join(", "));
 		return errorResponse(
-			new AppError(405, "METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here.`, { allow }),
+			new AppError("METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here.`, { allow }),
 			c,
 		);
 	}
-	return errorResponse(new AppError(404, "ROUTE_NOT_FOUND", "There is no such endpoint."), c);
+	return errorResponse(new AppError("ROUTE_NOT_FOUND", "There is no such endpoint."), c);
 });
 
 app.onError(errorResponse);

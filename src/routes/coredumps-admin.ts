@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forAdmins } from "../auth/middleware";
+import { sendBinary } from "../http/binary-response";
 import { errorResponses, jsonContent } from "../schemas/common";
 import {
 	CoredumpDetail,
@@ -15,7 +16,6 @@ import {
 	downloadCoredump,
 	listDeviceCoredumps,
 } from "../services/coredumps";
-import { countBytes } from "./context";
 import { createRouter } from "./router";
 
 const tags = ["Core dumps (admin)"];
@@ -75,9 +75,7 @@ export const coredumpAdminRoutes = createRouter()
 		}),
 		async (c) => {
 			const { key, id } = c.req.valid("param");
-			const res = await downloadCoredump(c.env, key, id);
-			countBytes(c)(Number(res.headers.get("content-length")));
-			return res as never;
+			return sendBinary(c, await downloadCoredump(c.env, key, id));
 		},
 	)
 	.openapi(

@@ -1,18 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forDevices } from "../auth/middleware";
-import { getVersionBySha256 } from "../db/firmware-versions";
-import { NotFound } from "../errors";
 import { errorResponses, jsonContent } from "../schemas/common";
 import { DeviceFirmwareVersion, imageResponses, ShaParam } from "../schemas/firmware";
-import { serveImage } from "../services/firmware-download";
-import { countBytes, deferTo } from "./context";
+import { noFirmwareForDevice, versionBySha256OrThrow } from "../services/firmware-versions";
+import { answerImage } from "./image-answer";
 import { createRouter } from "./router";
 
 const tags = ["Devices (OTA)"];
-
-function noFirmware(): NotFound {
-	return new NotFound("FIRMWARE_NOT_FOUND", "There is no firmware for this device's model.");
-}
 
 export const iotRoutes = createRouter()
 	.openapi(
@@ -27,12 +21,8 @@ export const iotRoutes = createRouter()
 		}),
 		async (c) => {
 			const row = c.get("currentVersion");
-			if (!row) throw noFirmware();
-			return serveImage(c.env, c.req.raw, row, {
-				immutable: false,
-				defer: deferTo(c),
-				onBytes: countBytes(c),
-			}) as never;
+			if (!row) throw noFirmwareForDevice();
+			return answerImage(c, row, false);
 		},
 	)
 	.openapi(
@@ -48,13 +38,8 @@ export const iotRoutes = createRouter()
 		}),
 		async (c) => {
 			const { sha256 } = c.req.valid("param");
-			const row = await getVersionBySha256(c.env.DB, c.get("device").model_code, sha256);
-			if (!row) throw noFirmware();
-			return serveImage(c.env, c.req.raw, row, {
-				immutable: true,
-				defer: deferTo(c),
-				onBytes: countBytes(c),
-			}) as never;
+			const row = await versionBySha256OrThrow(c.env.DB, c.get("device").model_code, sha256);
+			return answerImage(c, row, true);
 		},
 	)
 	.openapi(

@@ -6,8 +6,11 @@ import { CoredumpId } from "./coredumps";
 
 export const Signature = z
 	.string()
-	.regex(/^[0-9A-Za-z_-]{1,128}$/, "must be a crash signature")
-	.openapi({ example: "3f9a6c0d21b7e845" });
+	.regex(/^[0-9A-Za-z_:-]{1,128}$/, "must be a crash signature")
+	.openapi({
+		example: "3f9a6c0d21b7e845",
+		description: "16 hex digits; `pc:` and 16 hex digits for a group of unsymbolized dumps",
+	});
 
 export const CrashGroupParams = z.object({
 	code: ModelCode.openapi({ param: { name: "code", in: "path" } }),

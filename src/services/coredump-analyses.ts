@@ -36,7 +36,6 @@ async function analysisOf(env: Env, row: AnalysisRow): Promise<StoredCoredumpAna
 		if (json !== null) return JSON.parse(json) as StoredCoredumpAnalysis;
 		console.error(JSON.stringify({ msg: "analysis object missing", key: row.analysis_key }));
 		throw new AppError(
-			503,
 			"STORAGE_OBJECT_MISSING",
 			"A stored file disappeared while it was being read; please try again.",
 		);
@@ -57,7 +56,6 @@ async function analysedOrThrow(env: Env, key: string, id: string) {
 	const analysis = row ? await analysisOf(env, row) : null;
 	if (!row || !analysis || analysis.status === "pending") {
 		throw new AppError(
-			409,
 			"ANALYSIS_PENDING",
 			"The core dump has not been analysed yet; try again in a few seconds.",
 			{ key, id },
@@ -79,6 +77,8 @@ export async function coredumpReport(
 
 function reportText(decoder: CrashDecoder, row: AnalysisRow, analysis: StoredCoredumpAnalysis) {
 	return decoder.report(analysis as CoredumpAnalysis, {
+		id: row.id,
+		size: row.size,
 		filename: row.filename,
 		device_key: row.device_key,
 		model_code: row.model_code,
@@ -106,7 +106,7 @@ export async function coredumpBundle(
 	const dump = await openCoredumpObject(env.BLOBS, row.object_key);
 	if (!dump) {
 		console.error(JSON.stringify({ msg: "core dump object missing", key: row.object_key }));
-		throw new AppError(404, "COREDUMP_NOT_FOUND", `Device '${key}' has no core dump '${id}'.`, {
+		throw new AppError("COREDUMP_NOT_FOUND", `Device '${key}' has no core dump '${id}'.`, {
 			key,
 			id,
 		});

@@ -1,4 +1,7 @@
 import type { CoredumpAnalysis, ElfResolver } from "../lib/coredump/analysis";
+import { analyzeCoredump } from "../lib/coredump/analyze";
+import { formatReport } from "../lib/coredump/report";
+import { crashSignature } from "../lib/coredump/signature";
 import type { Symbolizer } from "../lib/coredump/symbolizer";
 import type { ByteSource } from "../lib/zip/byte-source";
 
@@ -36,6 +39,8 @@ export interface CrashSignature {
 
 /** What the report's heading names besides the analysis. */
 export interface ReportMeta {
+	id: string;
+	size: number;
 	filename: string;
 	device_key: string;
 	model_code: string;
@@ -43,17 +48,25 @@ export interface ReportMeta {
 }
 
 /**
- * The decoder the Worker runs. The `dump` and `elf` branches provide it; until they are merged
- * every entry point refuses, and analyses are recorded as failed with ANALYSIS_INTERNAL_ERROR.
+ * The decoder the Worker runs: the dump decoder of src/lib/coredump. The ELF index
+ * (src/lib/elf-index) is not part of this build yet: until it is, building an index refuses, the
+ * resolver treats the ELF as unusable, and dumps are analysed `unsymbolized` (grouped by PCs);
+ * they are analysed again when an ELF arrives.
  */
 export const crashDecoder: CrashDecoder = {
-	analyze: notMerged,
-	signature: notMerged,
-	report: notMerged,
+	analyze: analyzeCoredump,
+	signature: crashSignature,
+	report: (analysis, meta) =>
+		formatReport(analysis, {
+			deviceKey: meta.device_key,
+			coredumpId: meta.id,
+			uploadedAt: meta.uploaded_at,
+			size: meta.size,
+		}),
 	buildIndex: notMerged,
 	openIndex: notMerged,
 };
 
 function notMerged(): never {
-	throw new Error("the crash decoder is not part of this build yet");
+	throw new Error("the ELF index is not part of this build yet");
 }
