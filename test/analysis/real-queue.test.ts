@@ -5,6 +5,7 @@
  * marked. (Until the ELF index is in the build, real dumps are analysed `unsymbolized`.)
  */
 import { env } from "cloudflare:workers";
+import { unzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import { countCrashedDevices } from "../../src/db/crash-groups";
 import { api } from "../helpers/api";
@@ -61,6 +62,57 @@ describe("the real local queue", () => {
 		expect(crashes[0]).toMatchObject({ symbolized: false, count: 2, device_count: 2 });
 		expect(String(crashes[0]?.signature)).toMatch(/^pc:/);
 		expect(await countCrashedDevices(env.DB, model, "1.0.0")).toBe(2);
+
+		// The report, and the bundle for gdb: the dump as uploaded, report.txt, analysis.json.
+		const admin = await adminToken();
+		const report = await api(`/api/devices/${a.key}/coredumps/${first}/report`, { token: admin });
+		expect(report.status).toBe(200);
+		expect(report.headers.get("content-type")).toMatch(/^text\/plain/);
+		expect(await report.text()).toContain("CORE DUMP START");
+		const bundle = await api(`/api/devices/${a.key}/coredumps/${first}/bundle`, { token: admin });
+		expect(bundle.status).toBe(200);
+		expect(bundle.headers.get("content-disposition")).toMatch(
+			/^attachment; filename="coredump_.*Z\.zip"$/,
+		);
+		const files = unzipSync(new Uint8Array(await bundle.arrayBuffer()));
+		const names = Object.keys(files);
+		expect(names).toHaveLength(3);
+		const dumpName = names.find((n) => n.endsWith(".dmp")) ?? "";
+		expect(files[dumpName]).toEqual(dump);
+		expect(new TextDecoder().decode(files["report.txt"])).toBe(
+			await (await api(`/api/devices/${a.key}/coredumps/${first}/report`, { token: admin })).text(),
+		);
+		expect(JSON.parse(new TextDecoder().decode(files["analysis.json"]))).toMatchObject({
+			status: "unsymbolized",
+		});
+	});
+
+	it("answers 409 ANALYSIS_PENDING for the report of a dump not analysed yet", async () => {
+		const model = await createModel("rq_pending", "esp32c3");
+		const device = await createDevice(model);
+		const id = crypto.randomUUID();
+		const now = new Date().toISOString();
+		await env.DB.prepare(
+			`INSERT INTO coredumps (id, device_key, model_code, filename, object_key, chip,
+         firmware_version, size, sha256, uploaded_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, 'esp32c3', '1.0.0', 10, ?6, ?7)`,
+		)
+			.bind(
+				id,
+				device.key,
+				model,
+				"coredump_20260101T000000_000bbbbbbbbbbbbbbbbZ.dmp",
+				`coredumps/${model}/${device.key}/p.dmp`,
+				"0".repeat(64),
+				now,
+			)
+			.run();
+		const admin = await adminToken();
+		for (const what of ["report", "bundle"]) {
+			const res = await api(`/api/devices/${device.key}/coredumps/${id}/${what}`, { token: admin });
+			expect(res.status).toBe(409);
+			expect((await res.json<{ code: string }>()).code).toBe("ANALYSIS_PENDING");
+		}
 	});
 
 	it("retries a dump whose bytes cannot be read, then marks it ANALYSIS_GAVE_UP", async () => {
