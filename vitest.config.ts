@@ -21,6 +21,8 @@ export default defineConfig({
 								OIDC_ISSUER: "https://id.test.example",
 								OIDC_AUDIENCE: "ota-edge",
 								OIDC_JWKS: JSON.stringify({ keys: [keys.publicJwk] }),
+								// Crash analysis: the queue's retries follow one another without waiting.
+								COREDUMP_ANALYSIS_RETRY_SECONDS: "0",
 							},
 						},
 					}),

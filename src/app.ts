@@ -5,8 +5,10 @@ import { errorResponse } from "./http/error-response";
 import { allowedMethods } from "./http/method-not-allowed";
 import { requestLog } from "./http/request-log";
 import { consoleRoutes } from "./routes/console";
+import { coredumpAnalysisRoutes } from "./routes/coredump-analysis";
 import { coredumpAdminRoutes } from "./routes/coredumps-admin";
 import { coredumpDeviceRoutes } from "./routes/coredumps-device";
+import { crashGroupRoutes } from "./routes/crash-groups";
 import { deviceModelRoutes } from "./routes/device-models";
 import { deviceRoutes } from "./routes/devices";
 import { firmwareAdminRoutes } from "./routes/firmware-admin";
@@ -32,6 +34,9 @@ app.route("/", coredumpDeviceRoutes);
 // Rollouts, fleet and device reports (SPEC §13)
 app.route("/", rolloutRoutes);
 app.route("/", consoleRoutes);
+// Crash analysis and crash groups (SPEC §10, §11)
+app.route("/", coredumpAnalysisRoutes);
+app.route("/", crashGroupRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
 	type: "http",

@@ -1,9 +1,13 @@
+import type { AnalysisMessage } from "./queues/analysis-messages";
+
 /** Bindings and vars of the Worker, as wrangler.toml declares them. */
 export interface Env {
 	DB: D1Database;
 	BLOBS: R2Bucket;
 	METRICS?: AnalyticsEngineDataset;
 	COREDUMP_LIMITER?: RateLimit;
+	/** Core dumps to analyse (SPEC §10): produced and consumed by this Worker. */
+	COREDUMP_QUEUE?: Queue<AnalysisMessage>;
 
 	OIDC_ISSUER?: string;
 	OIDC_AUDIENCE?: string;
@@ -37,6 +41,10 @@ export interface Env {
 	NOTIFY_BATCH_DEVICES?: string;
 	/** A device's `last_seen_at` is written at most once per this many seconds. */
 	LAST_SEEN_WRITE_SECONDS?: string;
+
+	// Crash analysis (SPEC §10)
+	/** A failed analysis is retried after this many seconds × its attempt number (default 10). */
+	COREDUMP_ANALYSIS_RETRY_SECONDS?: string;
 }
 
 export interface Limits {

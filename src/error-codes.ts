@@ -1,5 +1,3 @@
-import type { AnalysisErrorCode } from "./lib/coredump/analysis";
-
 /**
  * Every error code a client can receive, with its HTTP status and meaning. Codes are stable:
  * clients branch on them. The OpenAPI document and the README list these; a test checks that
@@ -148,9 +146,30 @@ export const ERROR_CODES = {
 		"An open rollout takes devices to or from this version: it cannot be deleted or replaced.",
 	],
 	VERSION_PINNED: [409, "Devices are pinned to this version: unpin them before deleting it."],
+	// Crash analysis and crash groups (SPEC §10, §11)
+	ANALYSIS_PENDING: [
+		409,
+		"The core dump has not been analysed yet (report, bundle); try again after `Retry-After`.",
+	],
+	CRASH_GROUP_NOT_FOUND: [404, "The model has no crash group with that signature."],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * Why an analysis `failed` (SPEC §10): the `error_code` of an analysis, never an HTTP error.
+ * The README's analysis table lists them.
+ */
+export const ANALYSIS_ERROR_CODES = {
+	DUMP_TRUNCATED: "The dump ends before the data its header declares.",
+	DUMP_CHECKSUM_MISMATCH: "The dump's CRC-32 or SHA-256 does not match its data.",
+	DUMP_FORMAT_UNKNOWN: "Neither a core dump image, its UART (base64) form, nor an ELF core file.",
+	DUMP_CORRUPT: "The dump's structures contradict themselves (offsets, counts, notes).",
+	ANALYSIS_GAVE_UP:
+		"Storage kept failing while the dump was analysed, through every retry; the dead-letter queue recorded it. `POST …/analyze` runs it again.",
+	ANALYSIS_INTERNAL_ERROR:
+		"The decoder stopped on an unexpected error with this dump; it is logged for the maintainers.",
+} as const;
 
 /**
  * Statuses that only appear in metrics data points (never in an HTTP answer): the bundle
@@ -171,17 +190,6 @@ export const METRIC_ONLY_STATUSES = [
 	"MQTT_PROTOCOL_ERROR",
 	// Rollouts: a fan-out batch that kept failing and went to the dead-letter queue.
 	"MQTT_NOTIFY_DEAD_LETTER",
+	// coredump_analysis: a message that will be retried (storage failed under it)
+	"ANALYSIS_RETRIED",
 ] as const;
-
-// --- crash analysis (dump branch) ---
-/**
- * Why a core dump could not be analysed: the `error_code` of a `failed` analysis (SPEC §10),
- * stored with the analysis and shown by the API; never the code of an HTTP error answer.
- */
-export const ANALYSIS_ERROR_CODES = [
-	"DUMP_TRUNCATED",
-	"DUMP_CHECKSUM_MISMATCH",
-	"DUMP_FORMAT_UNKNOWN",
-	"DUMP_CORRUPT",
-] as const satisfies readonly AnalysisErrorCode[];
-// --- end crash analysis ---

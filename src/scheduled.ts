@@ -4,6 +4,7 @@
  * runs — and says what it did in one log line. Hourly steps run on the run of minute 0.
  */
 import type { Env } from "./env";
+import { resendOverdueAnalyses } from "./services/analysis-requests";
 import { guardOpenRollouts } from "./services/crash-guard";
 import { sweepUnreferencedObjects } from "./services/object-sweep";
 import { advanceRolloutSteps } from "./services/rollout-schedule";
@@ -22,6 +23,8 @@ export const SCHEDULED_STEPS: readonly ScheduledStep[] = [
 	{ name: "crash_guard", run: (env, _now, defer) => guardOpenRollouts(env, defer) },
 	{ name: "rollout_steps", run: (env, now, defer) => advanceRolloutSteps(env, now, defer) },
 	{ name: "object_sweep", hourly: true, run: (env, now) => sweepUnreferencedObjects(env, now) },
+	// Core dumps whose analysis request was never sent, or was sent long ago and not answered.
+	{ name: "resend_analyses", run: (env, now) => resendOverdueAnalyses(env, now) },
 ];
 
 export async function runScheduled(

@@ -39,7 +39,7 @@ describe("error codes", () => {
 		const known = new Set<string>([
 			...Object.keys(ERROR_CODES),
 			...METRIC_ONLY_STATUSES,
-			...ANALYSIS_ERROR_CODES,
+			...Object.keys(ANALYSIS_ERROR_CODES),
 		]);
 		const used = codeLiterals();
 		const unlisted = [...used.keys()].filter((code) => !known.has(code) && !ENV_NAMES.test(code));
@@ -56,6 +56,17 @@ describe("error codes", () => {
 		for (const [code, [status]] of Object.entries(ERROR_CODES)) {
 			expect(readme).toMatch(new RegExp(`\\| ${status} \\| \`${code}\` \\|`));
 		}
+	});
+
+	it("of analyses are all in the README's analysis table and the OpenAPI document", async () => {
+		for (const code of Object.keys(ANALYSIS_ERROR_CODES)) {
+			expect(readme).toMatch(new RegExp(`\\| \`${code}\` \\|`));
+		}
+		const doc = await (await api("/api/openapi.json")).json<{
+			components: { schemas: { CoredumpAnalysis: { properties: { error_code: unknown } } } };
+		}>();
+		const codes = JSON.stringify(doc.components.schemas.CoredumpAnalysis.properties.error_code);
+		for (const code of Object.keys(ANALYSIS_ERROR_CODES)) expect(codes).toContain(`"${code}"`);
 	});
 
 	it("are all in the OpenAPI document's Error schema", async () => {

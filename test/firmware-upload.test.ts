@@ -38,6 +38,7 @@ describe("firmware upload", () => {
 			size: fw.image.length,
 			unchanged: false,
 			replaced: false,
+			attached: false,
 			warnings: [],
 		});
 		const list = await versions(model);
@@ -62,16 +63,19 @@ describe("firmware upload", () => {
 			token: admin,
 		});
 		expect(await bytesOf(bin)).toEqual(fw.image);
-		// Nothing is left in staging; exactly the image and the bundle are stored.
+		// Nothing is left in staging; exactly the image, the bundle and its ELF are stored.
 		expect(await bucketKeys(`staging/${model}/`)).toEqual([]);
 		const stored = await storedKeys(model, "2.0.1");
 		expect(stored.image_key).toMatch(
 			new RegExp(`^firmware/${model}/2\\.0\\.1/${fw.sha256}-[0-9a-f]{16}\\.bin$`),
 		);
 		expect(stored.bundle_key).toBe(stored.image_key.replace(/\.bin$/, ".zip"));
+		const elfKey = stored.image_key.replace(/\.bin$/, ".elf");
 		expect((await bucketKeys(`firmware/${model}/`)).sort()).toEqual(
-			[stored.image_key, stored.bundle_key].sort(),
+			[stored.image_key, stored.bundle_key, elfKey].sort(),
 		);
+		// The ELF is kept whole, byte for byte, for crash analysis (SPEC §10).
+		expect(await bytesOf(new Response((await env.BLOBS.get(elfKey))?.body))).toEqual(fw.elf);
 		const model_ = await (await api(`/api/device-models/${model}`, { token: admin })).json();
 		expect(model_).toMatchObject({ firmware_version: "2.0.1" });
 	});

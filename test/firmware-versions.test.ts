@@ -98,7 +98,8 @@ describe("firmware history, activation and deletion", () => {
 			const fw = await buildFirmware(model, { version: `0.${i}.0`, seed: i });
 			expect((await uploadFirmware(model, fw.zip)).status).toBe(200);
 		}
-		expect((await bucketKeys(`firmware/${model}/`)).length).toBe(6);
+		// image, bundle and ELF of each version
+		expect((await bucketKeys(`firmware/${model}/`)).length).toBe(9);
 		const res = await api(`/api/device-models/${model}`, { method: "DELETE", token: admin });
 		expect(res.status).toBe(204);
 		expect(await bucketKeys(`firmware/${model}/`)).toEqual([]);

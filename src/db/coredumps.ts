@@ -16,11 +16,26 @@ export interface CoredumpRow {
 const COLUMNS = `id, device_key, model_code, filename, object_key, chip, firmware_version, size,
   sha256, uploaded_at`;
 
+/** The analysis in brief (SPEC §10), as lists show it; JSON columns are JSON text. */
+export interface CoredumpSummary {
+	status: string;
+	error_code: string | null;
+	signature: string | null;
+	crashed_task: string | null;
+	panic_reason: string | null;
+	exception: string | null;
+}
+
+export type CoredumpListRow = CoredumpRow & CoredumpSummary;
+
+const SUMMARY = "status, error_code, signature, crashed_task, panic_reason, exception";
+
 /** Newest first; dumps of the same millisecond in a fixed order, the same retention uses. */
 const NEWEST_FIRST = "uploaded_at DESC, filename DESC";
 
 /**
- * Indexes a stored dump and moves the device's `last_coredump_at` forward, in one transaction.
+ * Indexes a stored dump, wanting its analysis (its queue message is sent next), and moves the
+ * device's `last_coredump_at` forward, in one transaction.
  * The row is only written while the device exists (the statement selects it), so false means
  * the device was deleted after it was authenticated.
  */
@@ -28,8 +43,8 @@ export async function insertCoredump(db: D1Database, row: CoredumpRow): Promise<
 	const [insert] = await db.batch([
 		db
 			.prepare(
-				`INSERT INTO coredumps (${COLUMNS})
-         SELECT ?1, key, model_code, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM devices
+				`INSERT INTO coredumps (${COLUMNS}, analysis_requested_at, analysis_enqueued_at)
+         SELECT ?1, key, model_code, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9 FROM devices
          WHERE key = ?2 AND model_code = ?10`,
 			)
 			.bind(
@@ -54,41 +69,58 @@ export async function insertCoredump(db: D1Database, row: CoredumpRow): Promise<
 	return insert?.meta.changes === 1;
 }
 
-export async function listCoredumps(db: D1Database, deviceKey: string): Promise<CoredumpRow[]> {
+export async function listCoredumps(db: D1Database, deviceKey: string): Promise<CoredumpListRow[]> {
 	const { results } = await db
-		.prepare(`SELECT ${COLUMNS} FROM coredumps WHERE device_key = ?1 ORDER BY ${NEWEST_FIRST}`)
+		.prepare(
+			`SELECT ${COLUMNS}, ${SUMMARY} FROM coredumps WHERE device_key = ?1
+       ORDER BY ${NEWEST_FIRST}`,
+		)
 		.bind(deviceKey)
-		.all<CoredumpRow>();
+		.all<CoredumpListRow>();
 	return results;
 }
 
 export function getCoredump(db: D1Database, deviceKey: string, id: string) {
 	return db
-		.prepare(`SELECT ${COLUMNS} FROM coredumps WHERE device_key = ?1 AND id = ?2`)
+		.prepare(`SELECT ${COLUMNS}, ${SUMMARY} FROM coredumps WHERE device_key = ?1 AND id = ?2`)
 		.bind(deviceKey, id)
-		.first<CoredumpRow>();
+		.first<CoredumpListRow>();
 }
 
-/** Deletes one dump's row; returns its object key, or null when there was no such dump. */
+interface DeletedKeys {
+	object_key: string;
+	analysis_key: string | null;
+}
+
+/** The objects of deleted rows: each dump, and its analysis when that was kept in R2. */
+const keysOf = (rows: DeletedKeys[]): string[] =>
+	rows.flatMap((r) => (r.analysis_key ? [r.object_key, r.analysis_key] : [r.object_key]));
+
+/**
+ * Deletes one dump's row; returns its object keys, or null when there was no such dump. Its
+ * crash group membership stays: a group's history outlives the dump (SPEC §11).
+ */
 export async function deleteCoredump(
 	db: D1Database,
 	deviceKey: string,
 	id: string,
-): Promise<string | null> {
+): Promise<string[] | null> {
 	const row = await db
-		.prepare("DELETE FROM coredumps WHERE device_key = ?1 AND id = ?2 RETURNING object_key")
+		.prepare(
+			"DELETE FROM coredumps WHERE device_key = ?1 AND id = ?2 RETURNING object_key, analysis_key",
+		)
 		.bind(deviceKey, id)
-		.first<{ object_key: string }>();
-	return row?.object_key ?? null;
+		.first<DeletedKeys>();
+	return row ? keysOf([row]) : null;
 }
 
 /** Deletes every dump row of a device; returns their object keys. */
 export async function deleteDeviceCoredumps(db: D1Database, deviceKey: string): Promise<string[]> {
 	const { results } = await db
-		.prepare("DELETE FROM coredumps WHERE device_key = ?1 RETURNING object_key")
+		.prepare("DELETE FROM coredumps WHERE device_key = ?1 RETURNING object_key, analysis_key")
 		.bind(deviceKey)
-		.all<{ object_key: string }>();
-	return results.map((r) => r.object_key);
+		.all<DeletedKeys>();
+	return keysOf(results);
 }
 
 /**
@@ -107,9 +139,9 @@ export async function deleteCoredumpsBeyond(
 			`DELETE FROM coredumps WHERE device_key = ?1 AND id NOT IN (
          SELECT id FROM coredumps WHERE device_key = ?1
          ORDER BY id = ?2 DESC, ${NEWEST_FIRST} LIMIT ?3)
-       RETURNING object_key`,
+       RETURNING object_key, analysis_key`,
 		)
 		.bind(deviceKey, keepId, keep)
-		.all<{ object_key: string }>();
-	return results.map((r) => r.object_key);
+		.all<DeletedKeys>();
+	return keysOf(results);
 }

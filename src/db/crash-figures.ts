@@ -1,8 +1,12 @@
 /**
- * How many devices crashed on a firmware version, from the core dumps D1 indexes. The crash
- * guard and the fleet view read crashes only through this module, so a source that survives
- * the per-device dump retention (crash groups) replaces these two statements and nothing else.
+ * How many devices crashed on a firmware version. The crash guard and the fleet view read
+ * crashes only through this module. A device counts when D1 indexes a core dump of it on that
+ * version — stored now (`coredumps`, also before its analysis ran) or remembered by the crash
+ * groups (`crash_memberships`, which per-device retention and device deletes do not touch).
  */
+
+const CRASHES = `(SELECT device_key, firmware_version FROM coredumps WHERE model_code = ?1
+   UNION SELECT device_key, firmware_version FROM crash_memberships WHERE model_code = ?1)`;
 
 /** Devices of the model with at least one core dump of the version. */
 export function countCrashedDevicesStatement(
@@ -11,10 +15,7 @@ export function countCrashedDevicesStatement(
 	version: string,
 ): D1PreparedStatement {
 	return db
-		.prepare(
-			`SELECT count(DISTINCT device_key) AS n FROM coredumps
-       WHERE model_code = ?1 AND firmware_version = ?2`,
-		)
+		.prepare(`SELECT count(DISTINCT device_key) AS n FROM ${CRASHES} WHERE firmware_version = ?2`)
 		.bind(modelCode, version);
 }
 
@@ -34,8 +35,8 @@ export function crashedDevicesPerVersionStatement(
 ): D1PreparedStatement {
 	return db
 		.prepare(
-			`SELECT firmware_version, count(DISTINCT device_key) AS devices FROM coredumps
-       WHERE model_code = ?1 GROUP BY firmware_version ORDER BY devices DESC, firmware_version`,
+			`SELECT firmware_version, count(DISTINCT device_key) AS devices FROM ${CRASHES}
+       GROUP BY firmware_version ORDER BY devices DESC, firmware_version`,
 		)
 		.bind(modelCode);
 }

@@ -28,13 +28,16 @@ export interface VersionRow {
 	bundle_key: string | null;
 	bundle_size: number | null;
 	uploaded_at: string;
+	/** The bundle's ELF, kept for crash analysis (null for bare-image versions). */
+	elf_key: string | null;
+	elf_size: number | null;
 }
 
 export type VersionWithCurrent = VersionRow & { current: number };
 
 export const VERSION_COLUMNS = `model_code, version, format, sha256, partition_sha256, size, chip, project_name,
   idf_version, secure_version, elf_sha256, git_commit, version_json, image_key, bundle_key,
-  bundle_size, uploaded_at`;
+  bundle_size, uploaded_at, elf_key, elf_size`;
 const COLUMNS = VERSION_COLUMNS;
 
 export function getVersion(db: D1Database, model: string, version: string) {
@@ -75,10 +78,12 @@ export async function listVersions(db: D1Database, model: string): Promise<Versi
 /**
  * Stores a version and (unless `activate` is false) makes it current, atomically.
  * `expectedSha256` is the image hash of the row being replaced (null for a new version): when
- * another upload changed the row in the meantime nothing is written and false is returned, so
- * the caller can decide again with fresh state instead of orphaning the other upload's objects.
- * Nothing is written either while a rollout is open and the upload would make a version
- * current, or would replace the bytes of a version the rollout moves devices to or from.
+ * another upload changed the row in the meantime nothing is written and `committed` is false,
+ * so the caller can decide again with fresh state instead of orphaning the other upload's
+ * objects. Nothing is written either while a rollout is open and the upload would make a
+ * version current, or would replace the bytes of a version the rollout moves devices to or
+ * from. A replaced version's ELF index that no version needs any more is dropped in the same
+ * batch (its key is returned).
  */
 export async function commitVersion(
 	db: D1Database,
@@ -86,7 +91,7 @@ export async function commitVersion(
 	expectedSha256: string | null,
 	now: string,
 	activate = true,
-): Promise<boolean> {
+): Promise<{ committed: boolean; droppedIndexKeys: string[] }> {
 	const values = COLUMNS.split(",").map((_, i) => `?${i + 1}`);
 	const binds = [
 		row.model_code,
@@ -106,6 +111,8 @@ export async function commitVersion(
 		row.bundle_key,
 		row.bundle_size,
 		row.uploaded_at,
+		row.elf_key,
+		row.elf_size,
 	];
 	const updates = COLUMNS.split(",")
 		.map((c) => c.trim())
@@ -126,15 +133,44 @@ export async function commitVersion(
 					.prepare(
 						`INSERT INTO firmware_versions (${COLUMNS}) SELECT ${values.join(", ")} ${allowed}
              ON CONFLICT (model_code, version) DO UPDATE SET ${updates}
-             WHERE firmware_versions.sha256 = ?18`,
+             WHERE firmware_versions.sha256 = ?${binds.length + 1}`,
 					)
 					.bind(...binds, expectedSha256);
 	const statements = [upsert];
 	if (activate) {
 		statements.push(makeCurrentStatement(db, row.model_code, row.version, row.sha256, now));
 	}
-	const [written] = await db.batch(statements);
-	return (written?.meta.changes ?? 0) > 0;
+	statements.push(dropUnkeptElfIndexes(db, row.model_code));
+	const results = await db.batch(statements);
+	return {
+		committed: (results[0]?.meta.changes ?? 0) > 0,
+		droppedIndexKeys: indexKeysOf(results.at(-1)),
+	};
+}
+
+/**
+ * Forgets the model's ELF indexes that no version keeps the ELF of any more, returning their
+ * object keys to remove. Part of every batch that removes or replaces versions, so an index
+ * goes with the last version that needed it and no extra round trip is paid for it.
+ */
+function dropUnkeptElfIndexes(db: D1Database, model: string): D1PreparedStatement {
+	return db
+		.prepare(
+			`DELETE FROM elf_indexes WHERE model_code = ?1 AND NOT EXISTS (
+         SELECT 1 FROM firmware_versions v WHERE v.model_code = ?1
+           AND v.elf_sha256 = elf_indexes.elf_sha256 AND v.elf_key IS NOT NULL)
+       RETURNING index_key`,
+		)
+		.bind(model);
+}
+
+const indexKeysOf = (result: D1Result | undefined): string[] =>
+	((result?.results ?? []) as { index_key: string }[]).map((r) => r.index_key);
+
+/** What a removal took from D1: the version rows, and the ELF indexes no longer needed. */
+export interface RemovedVersions {
+	rows: VersionRow[];
+	droppedIndexKeys: string[];
 }
 
 /**
@@ -172,18 +208,27 @@ export async function activateVersion(
 /**
  * Deletes a version nothing needs: not current, not in an open rollout, no device pinned to
  * it — decided in the one statement, so a rollout or a pin that races the delete either sees
- * the version gone or keeps it. Returns its row, or null when it is gone or needed.
+ * the version gone or keeps it. Returns its row (and the ELF indexes no version needs any
+ * more), or null when it is gone or needed.
  */
-export function deleteVersionIfUnused(db: D1Database, model: string, version: string) {
-	return db
-		.prepare(
-			`DELETE FROM firmware_versions WHERE model_code = ?1 AND version = ?2
-         AND version IS NOT (SELECT current_version FROM device_models WHERE code = ?1)
-         AND NOT ${IN_OPEN_ROLLOUT} AND NOT ${PINNED}
-       RETURNING ${COLUMNS}`,
-		)
-		.bind(model, version)
-		.first<VersionRow>();
+export async function deleteVersionIfUnused(
+	db: D1Database,
+	model: string,
+	version: string,
+): Promise<RemovedVersions | null> {
+	const [deleted, dropped] = await db.batch([
+		db
+			.prepare(
+				`DELETE FROM firmware_versions WHERE model_code = ?1 AND version = ?2
+           AND version IS NOT (SELECT current_version FROM device_models WHERE code = ?1)
+           AND NOT ${IN_OPEN_ROLLOUT} AND NOT ${PINNED}
+         RETURNING ${COLUMNS}`,
+			)
+			.bind(model, version),
+		dropUnkeptElfIndexes(db, model),
+	]);
+	const rows = (deleted?.results ?? []) as VersionRow[];
+	return rows.length > 0 ? { rows, droppedIndexKeys: indexKeysOf(dropped) } : null;
 }
 
 /**
@@ -195,22 +240,24 @@ export async function pruneVersions(
 	db: D1Database,
 	model: string,
 	keep: number,
-): Promise<VersionRow[]> {
-	const { results } = await db
-		.prepare(
-			`DELETE FROM firmware_versions WHERE model_code = ?1 AND version IN (
-         SELECT version FROM firmware_versions
-         WHERE model_code = ?1
-           AND version IS NOT (SELECT current_version FROM device_models WHERE code = ?1)
-         ORDER BY uploaded_at DESC, version DESC LIMIT -1 OFFSET ?2)
-         AND NOT EXISTS (SELECT 1 FROM rollouts r WHERE r.model_code = ?1
-           AND r.state IN ${OPEN_STATES_SQL}
-           AND (r.version = firmware_versions.version OR r.baseline_version = firmware_versions.version))
-         AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.model_code = ?1
-           AND d.pinned_version = firmware_versions.version)
-       RETURNING ${COLUMNS}`,
-		)
-		.bind(model, Math.max(keep - 1, 0))
-		.all<VersionRow>();
-	return results;
+): Promise<RemovedVersions> {
+	const [deleted, dropped] = await db.batch([
+		db
+			.prepare(
+				`DELETE FROM firmware_versions WHERE model_code = ?1 AND version IN (
+           SELECT version FROM firmware_versions
+           WHERE model_code = ?1
+             AND version IS NOT (SELECT current_version FROM device_models WHERE code = ?1)
+           ORDER BY uploaded_at DESC, version DESC LIMIT -1 OFFSET ?2)
+           AND NOT EXISTS (SELECT 1 FROM rollouts r WHERE r.model_code = ?1
+             AND r.state IN ${OPEN_STATES_SQL}
+             AND (r.version = firmware_versions.version OR r.baseline_version = firmware_versions.version))
+           AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.model_code = ?1
+             AND d.pinned_version = firmware_versions.version)
+         RETURNING ${COLUMNS}`,
+			)
+			.bind(model, Math.max(keep - 1, 0)),
+		dropUnkeptElfIndexes(db, model),
+	]);
+	return { rows: (deleted?.results ?? []) as VersionRow[], droppedIndexKeys: indexKeysOf(dropped) };
 }

@@ -9,23 +9,25 @@ async function named(db: D1Database, sql: string, keys: readonly string[]): Prom
 	return new Set(results.map((r) => r.key));
 }
 
-/** Keys that a firmware version names as its app image or bundle. */
+/** Keys that a firmware version names as its app image, bundle or ELF. */
 export function firmwareKeysReferenced(db: D1Database, keys: readonly string[]) {
 	return named(
 		db,
 		`SELECT j.value AS key FROM json_each(?1) j
      WHERE EXISTS (SELECT 1 FROM firmware_versions v WHERE v.image_key = j.value)
-        OR EXISTS (SELECT 1 FROM firmware_versions v WHERE v.bundle_key = j.value)`,
+        OR EXISTS (SELECT 1 FROM firmware_versions v WHERE v.bundle_key = j.value)
+        OR EXISTS (SELECT 1 FROM firmware_versions v WHERE v.elf_key = j.value)`,
 		keys,
 	);
 }
 
-/** Keys that a core dump row names. */
+/** Keys that a core dump row names: its bytes, or its analysis when kept in R2. */
 export function coredumpKeysReferenced(db: D1Database, keys: readonly string[]) {
 	return named(
 		db,
 		`SELECT j.value AS key FROM json_each(?1) j
-     WHERE EXISTS (SELECT 1 FROM coredumps c WHERE c.object_key = j.value)`,
+     WHERE EXISTS (SELECT 1 FROM coredumps c WHERE c.object_key = j.value)
+        OR EXISTS (SELECT 1 FROM coredumps c WHERE c.analysis_key = j.value)`,
 		keys,
 	);
 }

@@ -3,17 +3,17 @@ import { bearerSecurity, forAdmins } from "../auth/middleware";
 import { sendBinary } from "../http/binary-response";
 import { errorResponses, jsonContent } from "../schemas/common";
 import {
+	CoredumpDetail,
 	CoredumpList,
 	CoredumpParams,
-	CoredumpSchema,
 	coredumpDownloadResponse,
 } from "../schemas/coredumps";
 import { DeviceKeyParam } from "../schemas/devices";
+import { getCoredumpDetail } from "../services/coredump-analyses";
 import {
 	deleteAllCoredumps,
 	deleteOneCoredump,
 	downloadCoredump,
-	getDeviceCoredump,
 	listDeviceCoredumps,
 } from "../services/coredumps";
 import { createRouter } from "./router";
@@ -47,19 +47,19 @@ export const coredumpAdminRoutes = createRouter()
 			path: `${base}/{id}`,
 			tags,
 			security: bearerSecurity,
-			summary: "One core dump's metadata",
+			summary: "One core dump's metadata and its analysis",
 			middleware: forAdmins("get_coredump"),
 			request: { params: CoredumpParams },
 			responses: {
-				200: jsonContent(CoredumpSchema, "The core dump"),
+				200: jsonContent(CoredumpDetail, "The core dump and its analysis"),
 				...errorResponses(400, 401, 403, 404),
 			},
 		}),
 		async (c) => {
 			const { key, id } = c.req.valid("param");
-			const coredump = await getDeviceCoredump(c.env.DB, key, id);
-			c.get("facts").model = coredump.model_code;
-			return c.json(coredump, 200);
+			const detail = await getCoredumpDetail(c.env, key, id);
+			c.get("facts").model = detail.model_code;
+			return c.json(detail, 200);
 		},
 	)
 	.openapi(

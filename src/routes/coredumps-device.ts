@@ -5,6 +5,7 @@ import { uploadBodyOf } from "../http/upload-body";
 import { errorResponses, jsonContent } from "../schemas/common";
 import { CoredumpUploaded, CoredumpUploadQuery, coredumpUploadBody } from "../schemas/coredumps";
 import { uploadCoredump } from "../services/coredump-upload";
+import { deferTo } from "./context";
 import { createRouter } from "./router";
 
 /**
@@ -34,6 +35,7 @@ export const coredumpDeviceRoutes = createRouter().openapi(
 			c.get("device"),
 			c.req.valid("query"),
 			uploadBodyOf(c.req.raw),
+			deferTo(c),
 		);
 		c.get("facts").bytes = stored.size;
 		return c.json({ status: "ok" as const, filename: stored.filename, id: stored.id }, 201);

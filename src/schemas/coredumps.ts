@@ -2,6 +2,13 @@ import { z } from "@hono/zod-openapi";
 import { KNOWN_CHIPS } from "../lib/chips";
 import { COREDUMP_FIRMWARE_VERSION } from "../lib/identifiers";
 import { DeviceKey, ModelCode, Sha256 } from "./common";
+import {
+	AnalysisErrorCode,
+	AnalysisStatus,
+	CoredumpAnalysisSchema,
+	CrashException,
+	CrashedTask,
+} from "./coredump-analysis";
 
 const CHIP_NAMES = KNOWN_CHIPS as [string, ...string[]];
 const required = (otherwise: string) => (issue: { input: unknown }) =>
@@ -28,7 +35,7 @@ export const coredumpUploadBody = {
 const Filename = z
 	.string()
 	.openapi({ example: "coredump_20261001T120304_123k7dq2mxa5pcf3x9aZ.dmp" });
-const CoredumpId = z
+export const CoredumpId = z
 	.string()
 	.regex(
 		/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
@@ -51,8 +58,19 @@ export const CoredumpSchema = z
 		size: z.number().int(),
 		sha256: Sha256,
 		uploaded_at: z.string().openapi({ example: "2026-10-01T12:03:04.123Z" }),
+		// The analysis in brief (SPEC §10); the whole of it is in CoredumpDetail.
+		status: AnalysisStatus,
+		error_code: AnalysisErrorCode.nullable(),
+		crashed_task: CrashedTask.nullable(),
+		panic_reason: z.string().nullable(),
+		exception: CrashException.nullable(),
+		signature: z.string().nullable(),
 	})
 	.openapi("Coredump");
+
+export const CoredumpDetail = CoredumpSchema.extend({ analysis: CoredumpAnalysisSchema }).openapi(
+	"CoredumpDetail",
+);
 
 export const CoredumpList = z
 	.object({ coredumps: z.array(CoredumpSchema), count: z.number().int() })

@@ -19,6 +19,10 @@ export const UploadResultSchema = z
 		size: z.number().int(),
 		unchanged: z.boolean(),
 		replaced: z.boolean(),
+		attached: z.boolean().openapi({
+			description:
+				"A bundle attached to the same version uploaded earlier as a bare image (same image bytes): format becomes zip, nothing else changes, nobody is notified.",
+		}),
 		warnings: z.array(z.string()),
 	})
 	.openapi("UploadResult");

@@ -14,6 +14,7 @@ import {
 import { putCoredumpObject } from "../storage/coredump-objects";
 import { coredumpKey } from "../storage/keys";
 import { deleteKeys } from "../storage/objects";
+import { enqueueAnalyses } from "./analysis-requests";
 import { deviceNotFound } from "./devices";
 
 /**
@@ -42,6 +43,7 @@ export async function uploadCoredump(
 	device: Device,
 	query: CoredumpQuery,
 	upload: UploadBody,
+	defer: (work: Promise<unknown>) => void,
 ): Promise<StoredCoredump> {
 	await checkRateLimit(env, device.key, limits.coredumpRetryAfterSeconds);
 	checkDeclaredLength(declaredLength(upload), limits.coredumpMaxBytes, WHAT);
@@ -77,6 +79,8 @@ export async function uploadCoredump(
 		throw err;
 	}
 	await indexOrRemove(env, row);
+	// Analysed from the queue (SPEC §10); a send that fails is the scheduled run's to repeat.
+	defer(enqueueAnalyses(env, [row.id]));
 	await applyRetention(env, row, limits.coredumpKeepPerDevice);
 	return { id: row.id, filename, size: row.size };
 }

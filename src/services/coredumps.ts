@@ -1,8 +1,10 @@
-import type { CoredumpRow } from "../db/coredumps";
+import type { CoredumpListRow } from "../db/coredumps";
 import * as coredumps from "../db/coredumps";
 import type { Env } from "../env";
 import { NotFound } from "../errors";
+import type { AnalysisStatus } from "../lib/coredump/analysis";
 import { deleteKeys, openObject } from "../storage/objects";
+import type { StoredCoredumpAnalysis } from "./analysis-shape";
 import type { BinaryAnswer } from "./binary-answer";
 import { getDeviceOrThrow } from "./devices";
 
@@ -21,9 +23,18 @@ export interface Coredump {
 	size: number;
 	sha256: string;
 	uploaded_at: string;
+	status: AnalysisStatus;
+	error_code: StoredCoredumpAnalysis["error_code"];
+	crashed_task: StoredCoredumpAnalysis["crashed_task"];
+	panic_reason: string | null;
+	exception: StoredCoredumpAnalysis["exception"];
+	signature: string | null;
 }
 
-export function toCoredump(row: CoredumpRow): Coredump {
+const parsed = <T>(json: string | null): T | null =>
+	json === null ? null : (JSON.parse(json) as T);
+
+export function toCoredump(row: CoredumpListRow): Coredump {
 	return {
 		id: row.id,
 		filename: row.filename,
@@ -34,6 +45,12 @@ export function toCoredump(row: CoredumpRow): Coredump {
 		size: row.size,
 		sha256: row.sha256,
 		uploaded_at: row.uploaded_at,
+		status: row.status as AnalysisStatus,
+		error_code: row.error_code as Coredump["error_code"],
+		crashed_task: parsed(row.crashed_task),
+		panic_reason: row.panic_reason,
+		exception: parsed(row.exception),
+		signature: row.signature,
 	};
 }
 
@@ -54,7 +71,7 @@ export async function getCoredumpRowOrThrow(
 	db: D1Database,
 	key: string,
 	id: string,
-): Promise<CoredumpRow> {
+): Promise<CoredumpListRow> {
 	await getDeviceOrThrow(db, key);
 	const row = await coredumps.getCoredump(db, key, id);
 	if (!row) throw coredumpNotFound(key, id);
@@ -96,9 +113,9 @@ export async function downloadCoredump(env: Env, key: string, id: string): Promi
 
 export async function deleteOneCoredump(env: Env, key: string, id: string): Promise<void> {
 	await getDeviceOrThrow(env.DB, key);
-	const objectKey = await coredumps.deleteCoredump(env.DB, key, id);
-	if (!objectKey) throw coredumpNotFound(key, id);
-	await deleteKeys(env.BLOBS, [objectKey]);
+	const objectKeys = await coredumps.deleteCoredump(env.DB, key, id);
+	if (!objectKeys) throw coredumpNotFound(key, id);
+	await deleteKeys(env.BLOBS, objectKeys);
 }
 
 /** Removes every dump of the device (the device stays); 404 for an unknown device. */

@@ -2,7 +2,12 @@ import type { DeviceModel } from "../db/device-models";
 import * as models from "../db/device-models";
 import { nowIso } from "../db/time";
 import { Conflict, NotFound } from "../errors";
-import { modelCoredumpPrefix, modelFirmwarePrefix, modelStagingPrefix } from "../storage/keys";
+import {
+	modelCoredumpPrefix,
+	modelElfIndexPrefix,
+	modelFirmwarePrefix,
+	modelStagingPrefix,
+} from "../storage/keys";
 import { deletePrefix } from "../storage/objects";
 
 /** Every device model, ordered by code. */
@@ -69,6 +74,7 @@ export async function deleteModel(env: { DB: D1Database; BLOBS: R2Bucket }, code
 		modelFirmwarePrefix(code),
 		modelStagingPrefix(code),
 		modelCoredumpPrefix(code),
+		modelElfIndexPrefix(code),
 	]) {
 		await deletePrefix(env.BLOBS, prefix);
 	}

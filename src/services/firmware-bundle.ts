@@ -1,7 +1,7 @@
 import { BadRequest } from "../errors";
 import { type AppImageInfo, parseAppImage } from "../lib/app-image";
 import { checkBundleLayout } from "../lib/bundle-layout";
-import { toHex } from "../lib/hex";
+import { sha256Tap } from "../lib/sha256-tap";
 import { parseVersionJson, type VersionJson } from "../lib/version-json";
 import type { ByteSource } from "../lib/zip/byte-source";
 import { readCentralDirectory } from "../lib/zip/central-directory";
@@ -13,6 +13,16 @@ const VERSION_JSON_MAX_BYTES = 64 * 1024;
 /** A bundle has exactly five entries; a directory listing more is refused before parsing it. */
 const MAX_ENTRIES = 64;
 
+/**
+ * Takes the bundle's ELF as it inflates (exactly `size` bytes; the stream errors on a damaged
+ * entry), once the app image is known: crash analysis keeps the ELF (SPEC §10).
+ */
+export type ElfSink = (
+	info: AppImageInfo,
+	elf: ReadableStream<Uint8Array>,
+	size: number,
+) => Promise<void>;
+
 export interface ValidatedBundle {
 	image: Uint8Array;
 	info: AppImageInfo;
@@ -23,13 +33,15 @@ export interface ValidatedBundle {
 /**
  * Validates a ZIP bundle (SPEC §6.2) through ranged reads of its stored copy: the layout and
  * declared sizes first, then version.json and the app image, then the ELF (hashed as it
- * inflates) and the map and sdkconfig (checked against their CRC-32 as they inflate). At most
- * the app image is held in memory; every other entry streams through.
+ * inflates, and stored through `storeElf` when given) and the map and sdkconfig (checked against
+ * their CRC-32 as they inflate). At most the app image is held in memory; every other entry
+ * streams through.
  */
 export async function validateBundle(
 	source: ByteSource,
 	modelCode: string,
 	appImageMaxBytes: number,
+	storeElf?: ElfSink,
 ): Promise<ValidatedBundle> {
 	const entries = await readCentralDirectory(source, { maxEntries: MAX_ENTRIES });
 	const layout = checkBundleLayout(entries, modelCode, {
@@ -42,7 +54,12 @@ export async function validateBundle(
 	const image = await readEntry(source, layout.bin, appImageMaxBytes);
 	const info = await parseAppImage(image);
 
-	const elfSha256 = await sha256OfStream(await openEntry(source, layout.elf));
+	// One pass over the ELF: hashed as it inflates and, when asked, stored on the way.
+	const tap = sha256Tap();
+	const elf = (await openEntry(source, layout.elf)).pipeThrough(tap.transform);
+	if (storeElf) await storeElf(info, elf, layout.elf.uncompressedSize);
+	else await drain(elf);
+	const elfSha256 = await tap.digest();
 	if (info.elfSha256 !== null && info.elfSha256 !== elfSha256) {
 		throw new BadRequest(
 			"ELF_MISMATCH",
@@ -60,12 +77,6 @@ export async function validateBundle(
 		);
 	}
 	return { image, info, versionJson, warnings };
-}
-
-async function sha256OfStream(stream: ReadableStream<Uint8Array>): Promise<string> {
-	const digest = new crypto.DigestStream("SHA-256");
-	await stream.pipeTo(digest);
-	return toHex(new Uint8Array(await digest.digest));
 }
 
 /** Reads a stream to its end; the entry stream verifies size and CRC-32 as it goes. */

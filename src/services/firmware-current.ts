@@ -6,8 +6,8 @@ import {
 } from "../db/firmware-versions";
 import { nowIso } from "../db/time";
 import type { Env } from "../env";
-import { deleteKeys } from "../storage/objects";
 import { notifyAfterCommit } from "./notify-dispatch";
+import { removeVersionObjects } from "./version-objects";
 
 /**
  * Makes a stored version current unless it already is; true when the current one changed.
@@ -56,9 +56,7 @@ export function notifyCurrent(
  */
 export async function pruneVersionsOf(env: Env, model: string, keep: number): Promise<void> {
 	try {
-		const removed = await pruneVersions(env.DB, model, keep);
-		const keys = removed.flatMap((r) => [r.image_key, r.bundle_key]).filter((k) => k !== null);
-		await deleteKeys(env.BLOBS, keys);
+		await removeVersionObjects(env, await pruneVersions(env.DB, model, keep));
 	} catch (err) {
 		console.error(JSON.stringify({ msg: "firmware retention failed", model, error: String(err) }));
 	}

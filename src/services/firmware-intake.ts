@@ -10,11 +10,12 @@ import {
 	type UploadBody,
 } from "../lib/upload-body";
 import type { VersionJson } from "../lib/version-json";
-import { newUploadId, stagingKey } from "../storage/keys";
+import { putElf } from "../storage/elf-objects";
+import { elfKey, newUploadId, stagingKey } from "../storage/keys";
 import { deleteKeys } from "../storage/objects";
 import { r2ByteSource } from "../storage/r2-byte-source";
 import { putStream } from "../storage/stream-put";
-import { validateBundle } from "./firmware-bundle";
+import { type ElfSink, validateBundle } from "./firmware-bundle";
 
 export interface IntakeHooks {
 	/** Told as soon as the body is recognised, so metrics can tell ZIP from bare uploads. */
@@ -34,6 +35,8 @@ export interface Candidate {
 	uploadId: string;
 	/** Where the bundle waits while it is validated (zip uploads only). */
 	staged: { key: string; size: number } | null;
+	/** The bundle's ELF, already stored under this upload's key (zip uploads only). */
+	elf: { key: string; size: number } | null;
 }
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
@@ -42,7 +45,7 @@ const IMAGE_MAGIC = 0xe9;
 /**
  * Takes in an upload's body (SPEC §6.1): recognised by its magic bytes, never by Content-Type.
  * A bare image (at most APP_IMAGE_MAX_BYTES) is read and checked in memory; a bundle streams
- * into a staging object and is validated from there. Nothing is in D1 yet; on a refusal nothing
+ * into a staging object and is validated from there, its ELF stored on the way (one pass). Nothing is in D1 yet; on a refusal nothing
  * is left in R2.
  */
 export async function receiveFirmware(
@@ -72,6 +75,7 @@ export async function receiveFirmware(
 			warnings: [],
 			uploadId: newUploadId(),
 			staged: null,
+			elf: null,
 		};
 	} else if (ZIP_MAGIC.every((byte, i) => head[i] === byte)) {
 		hooks.onFormat("zip");
@@ -107,15 +111,24 @@ async function stageBundle(
 			httpMetadata: { contentType: "application/zip" },
 		},
 	);
+	const kept: { elf: { key: string; size: number } | null } = { elf: null };
+	const storeElf: ElfSink = async (info, stream, elfSize) => {
+		const elf = { key: elfKey(modelCode, info.version, info.sha256, uploadId), size: elfSize };
+		// Named before the put: a put whose answer was lost may have stored it all the same.
+		kept.elf = elf;
+		await putElf(env.BLOBS, elf.key, stream, elfSize);
+	};
 	try {
 		const bundle = await validateBundle(
 			r2ByteSource(env.BLOBS, key, size),
 			modelCode,
 			limits.appImageMaxBytes,
+			storeElf,
 		);
-		return { format: "zip", ...bundle, uploadId, staged: { key, size } };
+		return { format: "zip", ...bundle, uploadId, staged: { key, size }, elf: kept.elf };
 	} catch (err) {
-		await deleteKeys(env.BLOBS, [key]).catch(() => {});
+		const keys = kept.elf ? [key, kept.elf.key] : [key];
+		await deleteKeys(env.BLOBS, keys).catch(() => {});
 		throw err;
 	}
 }

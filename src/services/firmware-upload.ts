@@ -1,4 +1,5 @@
 import { getModel } from "../db/device-models";
+import { attachBundle } from "../db/firmware-elfs";
 import { commitVersion, getVersion, type VersionRow } from "../db/firmware-versions";
 import { getOpenRollout } from "../db/rollouts";
 import { nowIso } from "../db/time";
@@ -9,10 +10,12 @@ import { copyObject } from "../storage/copy-object";
 import { putImageObject } from "../storage/firmware-objects";
 import { bundleKey, imageKey } from "../storage/keys";
 import { deleteKeys } from "../storage/objects";
+import { reanalyzeForElf } from "./analysis-requests";
 import { getModelOrThrow, modelNotFound } from "./device-models";
 import { activateIfNotCurrent, notifyCurrent, pruneVersionsOf } from "./firmware-current";
 import { type Candidate, type IntakeHooks, receiveFirmware } from "./firmware-intake";
 import { rolloutInProgress, versionInRollout } from "./rollouts";
+import { removeVersionObjects } from "./version-objects";
 
 export interface UploadResult {
 	code: string;
@@ -22,6 +25,8 @@ export interface UploadResult {
 	size: number;
 	unchanged: boolean;
 	replaced: boolean;
+	/** A bundle attached to the bare image of the same version (SPEC §10). */
+	attached: boolean;
 	warnings: string[];
 }
 
@@ -56,6 +61,7 @@ export async function uploadFirmware(
 
 	try {
 		if (model.chip !== null && model.chip !== candidate.info.chip) {
+			if (candidate.elf) await deleteKeys(env.BLOBS, [candidate.elf.key]).catch(() => {});
 			throw new BadRequest(
 				"CHIP_MISMATCH",
 				`The image is built for ${candidate.info.chip} but model '${modelCode}' is ${model.chip}.`,
@@ -87,7 +93,9 @@ const MAX_COMMIT_ATTEMPTS = 3;
 /**
  * Objects first, then the D1 batch that stores the row and makes it current. The batch only
  * applies if the row is still what was read, so two uploads of one version cannot orphan each
- * other's objects: the loser reads the winner's row and decides again.
+ * other's objects: the loser reads the winner's row and decides again. A bundle's ELF is
+ * already stored (it was kept while the bundle was validated); every path that does not
+ * commit it removes it.
  */
 async function store(
 	env: Env,
@@ -98,22 +106,39 @@ async function store(
 	activate: boolean,
 ): Promise<UploadResult> {
 	const { info } = candidate;
-	const result = (format: "zip" | "bin", unchanged: boolean, replaced: boolean): UploadResult => ({
+	const result = (
+		format: "zip" | "bin",
+		outcome: { unchanged?: boolean; replaced?: boolean; attached?: boolean },
+	): UploadResult => ({
 		code: modelCode,
 		firmware_version: info.version,
 		format,
 		sha256: info.sha256,
 		size: info.size,
-		unchanged,
-		replaced,
+		unchanged: outcome.unchanged ?? false,
+		replaced: outcome.replaced ?? false,
+		attached: outcome.attached ?? false,
 		warnings: candidate.warnings,
 	});
 	const row = versionRow(modelCode, candidate);
-	let written: string[] = [];
+	let written: string[] = candidate.elf ? [candidate.elf.key] : [];
+	let objectsPut = false;
 	try {
 		for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt++) {
 			const existing = await getVersion(env.DB, modelCode, info.version);
 			await refuseWhileRolloutNeedsIt(env.DB, modelCode, info, existing, activate);
+			if (existing?.sha256 === info.sha256 && existing.format === "bin" && candidate.staged) {
+				// The bundle of a version uploaded bare: attach it, change nothing else.
+				const outcome = await attach(env, existing, candidate, row);
+				if (outcome.kind === "failed") {
+					if (outcome.keepObjects) written = [];
+					throw outcome.error;
+				}
+				if (outcome.kind === "raced") continue;
+				written = [];
+				defer(reanalyzeForElf(env, row));
+				return result("zip", { attached: true });
+			}
 			if (existing?.sha256 === info.sha256) {
 				// The same bytes again: what is stored stays; what this upload wrote goes.
 				await deleteKeys(env.BLOBS, written);
@@ -121,9 +146,12 @@ async function store(
 				if (activate && (await activateIfNotCurrent(env.DB, existing))) {
 					notifyCurrent(env, existing, defer);
 				}
-				return result(existing.format, true, false);
+				return result(existing.format, { unchanged: true });
 			}
-			if (written.length === 0) written = await putObjects(env, modelCode, candidate, row);
+			if (!objectsPut) {
+				written.push(...(await putObjects(env, modelCode, candidate, row)));
+				objectsPut = true;
+			}
 			const wasCurrent =
 				!activate &&
 				existing !== null &&
@@ -137,9 +165,10 @@ async function store(
 				written = [];
 				// A staged version tells no one, unless it replaced the bytes of the current one.
 				if (activate || wasCurrent) notifyCurrent(env, row, defer);
-				if (existing) await removeReplaced(env, existing);
+				if (row.elf_key) defer(reanalyzeForElf(env, row));
+				if (existing) await removeReplaced(env, existing, outcome.droppedIndexKeys ?? []);
 				await pruneVersionsOf(env, modelCode, limits.firmwareKeepVersions);
-				return result(candidate.format, false, existing !== null);
+				return result(candidate.format, { replaced: existing !== null });
 			}
 		}
 		throw new AppError(
@@ -151,6 +180,42 @@ async function store(
 		if (!(err instanceof AppError) && /FOREIGN KEY/i.test(String(err)))
 			throw modelNotFound(modelCode);
 		throw err;
+	}
+}
+
+/**
+ * Copies the staged bundle to this upload's key and records it (and the ELF) on the bare
+ * version: "raced" when the version changed meanwhile (the copy is removed again). D1's answer
+ * can be lost after the update applied: the row is read back, and when it cannot be read the
+ * objects are kept (an unreferenced object is garbage, a lost ELF is a crash nobody can read).
+ */
+async function attach(
+	env: Env,
+	existing: VersionRow,
+	candidate: Candidate,
+	row: VersionRow,
+): Promise<CommitOutcome> {
+	const { staged, elf } = candidate;
+	if (!staged || !elf || !row.bundle_key) return { kind: "raced" };
+	const bundle = row.bundle_key;
+	await copyObject(env.BLOBS, staged.key, bundle, staged.size);
+	try {
+		const attached = await attachBundle(env.DB, row.model_code, row.version, existing.sha256, {
+			bundle_key: bundle,
+			bundle_size: staged.size,
+			elf_key: elf.key,
+			elf_size: elf.size,
+			git_commit: row.git_commit,
+			version_json: row.version_json,
+		});
+		if (attached) return { kind: "committed" };
+		await deleteKeys(env.BLOBS, [bundle]);
+		return { kind: "raced" };
+	} catch (error) {
+		const now = await getVersion(env.DB, row.model_code, row.version).catch(() => undefined);
+		if (now?.bundle_key === bundle) return { kind: "committed" };
+		if (now !== undefined) await deleteKeys(env.BLOBS, [bundle]).catch(() => {});
+		return { kind: "failed", error, keepObjects: now === undefined };
 	}
 }
 
@@ -181,7 +246,7 @@ async function refuseWhileRolloutNeedsIt(
 }
 
 type CommitOutcome =
-	| { kind: "committed" }
+	| { kind: "committed"; droppedIndexKeys?: string[] }
 	| { kind: "raced" }
 	| { kind: "failed"; error: unknown; keepObjects: boolean };
 
@@ -198,11 +263,14 @@ async function commit(
 	activate: boolean,
 ): Promise<CommitOutcome> {
 	try {
-		return {
-			kind: (await commitVersion(db, row, expectedSha256, nowIso(), activate))
-				? "committed"
-				: "raced",
-		};
+		const { committed, droppedIndexKeys } = await commitVersion(
+			db,
+			row,
+			expectedSha256,
+			nowIso(),
+			activate,
+		);
+		return committed ? { kind: "committed", droppedIndexKeys } : { kind: "raced" };
 	} catch (error) {
 		const stored = await getVersion(db, row.model_code, row.version).catch(() => undefined);
 		if (stored?.image_key === row.image_key) return { kind: "committed" };
@@ -211,13 +279,20 @@ async function commit(
 }
 
 /** The replaced version's objects; D1 no longer knows them, so a failure here only leaks them. */
-async function removeReplaced(env: Env, replaced: VersionRow): Promise<void> {
-	const keys = [replaced.image_key, replaced.bundle_key].filter(isKey);
+async function removeReplaced(
+	env: Env,
+	replaced: VersionRow,
+	droppedIndexKeys: string[],
+): Promise<void> {
 	try {
-		await deleteKeys(env.BLOBS, keys);
+		await removeVersionObjects(env, { rows: [replaced], droppedIndexKeys });
 	} catch (err) {
 		console.error(
-			JSON.stringify({ msg: "replaced firmware objects not removed", keys, error: String(err) }),
+			JSON.stringify({
+				msg: "replaced firmware objects not removed",
+				version: replaced.version,
+				error: String(err),
+			}),
 		);
 	}
 }
@@ -265,5 +340,7 @@ function versionRow(modelCode: string, candidate: Candidate): VersionRow {
 			: null,
 		bundle_size: candidate.staged?.size ?? null,
 		uploaded_at: nowIso(),
+		elf_key: candidate.elf?.key ?? null,
+		elf_size: candidate.elf?.size ?? null,
 	};
 }

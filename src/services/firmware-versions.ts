@@ -10,11 +10,12 @@ import {
 import { getOpenRollout } from "../db/rollouts";
 import type { Env } from "../env";
 import { Conflict, NotFound } from "../errors";
-import { deleteKeys, openObject } from "../storage/objects";
+import { openObject } from "../storage/objects";
 import type { BinaryAnswer } from "./binary-answer";
 import { getModelOrThrow } from "./device-models";
 import { activateIfNotCurrent, notifyCurrent } from "./firmware-current";
 import { rolloutInProgress, versionInRollout } from "./rollouts";
+import { removeVersionObjects } from "./version-objects";
 
 /** A stored version, as the routes that serve its image receive it. */
 export type { VersionRow };
@@ -141,10 +142,7 @@ export async function deleteVersion(env: Env, model: string, version: string): P
 	await getModelOrThrow(env.DB, model);
 	const deleted = await deleteVersionIfUnused(env.DB, model, version);
 	if (deleted) {
-		await deleteKeys(
-			env.BLOBS,
-			[deleted.image_key, deleted.bundle_key].filter((k) => k !== null),
-		);
+		await removeVersionObjects(env, deleted);
 		return;
 	}
 	const row = await getVersionOrThrow(env.DB, model, version);

@@ -6,8 +6,11 @@ import { isDeviceKey, isFirmwareVersion, isModelCode, isSha256Hex } from "../lib
  *
  *   firmware/<model>/<version>/<image sha256>-<upload id>.bin   the app image, served to devices
  *   firmware/<model>/<version>/<image sha256>-<upload id>.zip   the bundle, as uploaded
+ *   firmware/<model>/<version>/<image sha256>-<upload id>.elf   the bundle's ELF, for crash analysis
  *   staging/<model>/<upload id>.zip                             a bundle being validated
  *   coredumps/<model>/<device>/<file name>                      a core dump with its metadata
+ *   coredumps/<model>/<device>/<file name>.analysis.json        its analysis, when too large for D1
+ *   elf-indexes/<model>/<elf sha256>.idx                        what decoding needs of an ELF
  *
  * Every upload writes objects of its own (the upload id), so no request can ever delete or
  * overwrite objects another request's D1 row points to: the same bytes sent again while their
@@ -69,6 +72,10 @@ export function bundleKey(model: string, version: string, sha256: string, upload
 	return `${uploadObject(model, version, sha256, uploadId)}.zip`;
 }
 
+export function elfKey(model: string, version: string, sha256: string, uploadId: string) {
+	return `${uploadObject(model, version, sha256, uploadId)}.elf`;
+}
+
 export function modelStagingPrefix(model: string): string {
 	check(isModelCode(model), "model code", model);
 	return `${STAGING_ROOT}${model}/`;
@@ -94,4 +101,22 @@ const COREDUMP_FILENAME = /^coredump_\d{8}T\d{6}_[0-9a-z]+Z\.dmp$/;
 export function coredumpKey(model: string, device: string, filename: string): string {
 	check(COREDUMP_FILENAME.test(filename), "core dump file name", filename);
 	return `${deviceCoredumpPrefix(model, device)}${filename}`;
+}
+
+export function coredumpAnalysisKey(model: string, device: string, filename: string): string {
+	return `${coredumpKey(model, device, filename)}.analysis.json`;
+}
+
+/**
+ * ELF indexes are named by the ELF's content, once per model: versions that share an ELF share
+ * its index, and the index goes when the last version with that ELF goes (or the model).
+ */
+export function modelElfIndexPrefix(model: string): string {
+	check(isModelCode(model), "model code", model);
+	return `elf-indexes/${model}/`;
+}
+
+export function elfIndexKey(model: string, elfSha256: string): string {
+	check(isSha256Hex(elfSha256), "ELF sha256", elfSha256);
+	return `${modelElfIndexPrefix(model)}${elfSha256}.idx`;
 }

@@ -70,6 +70,13 @@ describe("GET /api/devices/{key}/coredumps", () => {
 				"sha256",
 				"size",
 				"uploaded_at",
+				// the analysis in brief (SPEC §10)
+				"status",
+				"error_code",
+				"crashed_task",
+				"panic_reason",
+				"exception",
+				"signature",
 			].sort(),
 		);
 	});

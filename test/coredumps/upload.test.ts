@@ -61,7 +61,8 @@ describe("POST /api/iot/coredump", () => {
 
 		const row = await api(`/api/devices/${device.key}/coredumps/${body.id}`, { token: admin });
 		expect(row.status).toBe(200);
-		expect(await row.json()).toEqual({
+		// The analysis runs from the queue meanwhile (test/analysis covers it).
+		expect(await row.json()).toMatchObject({
 			id: body.id,
 			filename: body.filename,
 			device_key: device.key,

@@ -144,7 +144,11 @@ const uploadSteps: {
 	{
 		step: "before retention",
 		zip: true,
-		rule: { method: "all", match: /DELETE FROM firmware_versions/ },
+		// Retention is one batch (its version rows and the ELF indexes they leave unneeded).
+		rule: {
+			method: "batch",
+			match: /DELETE FROM firmware_versions WHERE model_code = \?1 AND version IN/,
+		},
 	},
 	{ step: "before storing a bare image", zip: false, rule: { method: "put", match: /\.bin$/ } },
 	{ step: "before a bare image's commit", zip: false, rule: { method: "batch" } },

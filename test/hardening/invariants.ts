@@ -17,6 +17,8 @@ interface StoredVersion {
 	image_key: string;
 	bundle_key: string | null;
 	bundle_size: number | null;
+	elf_key: string | null;
+	elf_size: number | null;
 }
 
 export interface FirmwareState {
@@ -35,7 +37,7 @@ export interface FirmwareState {
 
 /**
  * Checks the firmware invariants of one model and returns its state:
- * - every version row's image (and bundle) exists, and the image object holds the bytes whose
+ * - every version row's image (and bundle and ELF) exists, and the image object holds the bytes whose
  *   SHA-256 the row records; a bundle object has the recorded size;
  * - the current version is one of the rows (so its objects exist too);
  * - when `leaked` is given, the objects under the model's prefixes that no row references are
@@ -50,7 +52,8 @@ export async function checkFirmware(
 		.bind(model)
 		.first<{ current_version: string | null }>();
 	const { results: rows } = await env.DB.prepare(
-		`SELECT version, sha256, image_key, bundle_key, bundle_size FROM firmware_versions
+		`SELECT version, sha256, image_key, bundle_key, bundle_size, elf_key, elf_size
+     FROM firmware_versions
      WHERE model_code = ?1 ORDER BY version`,
 	)
 		.bind(model)
@@ -70,11 +73,17 @@ export async function checkFirmware(
 			const head = await env.BLOBS.head(row.bundle_key);
 			expect(head?.size).toBe(row.bundle_size);
 		}
+		if (row.elf_key !== null) {
+			expect(keys.has(row.elf_key), `ELF of ${model} ${row.version}`).toBe(true);
+			expect((await env.BLOBS.head(row.elf_key))?.size).toBe(row.elf_size);
+		}
 	}
 	const current = modelRow?.current_version ?? null;
 	if (current !== null) expect(rows.map((r) => r.version)).toContain(current);
 
-	const referenced = rows.flatMap((r) => [r.image_key, r.bundle_key]).filter((k) => k !== null);
+	const referenced = rows
+		.flatMap((r) => [r.image_key, r.bundle_key, r.elf_key])
+		.filter((k) => k !== null);
 	const unreferenced = [...keys].filter((k) => !referenced.includes(k)).sort();
 	if (leaked) expect(unreferenced, `unreferenced objects of ${model}`).toEqual([...leaked].sort());
 	return {
@@ -137,7 +146,7 @@ export async function checkModelGone(model: string): Promise<void> {
 		.bind(model)
 		.all();
 	expect(results).toEqual([]);
-	for (const prefix of ["firmware", "staging", "coredumps"]) {
+	for (const prefix of ["firmware", "staging", "coredumps", "elf-indexes"]) {
 		expect(await bucketKeys(`${prefix}/${model}/`)).toEqual([]);
 	}
 }

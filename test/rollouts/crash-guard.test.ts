@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import esp32Dump from "../../../../shared/coredumps/esp32/coredump.b64?raw";
-import esp32c3Dump from "../../../../shared/coredumps/esp32c3/coredump.b64?raw";
+import esp32Dump from "../../../shared/coredumps/esp32/coredump.b64?raw";
+import esp32c3Dump from "../../../shared/coredumps/esp32c3/coredump.b64?raw";
 import { recordStatus } from "../../src/db/device-reports";
 import type { Env } from "../../src/env";
 import { evaluateCrashGuard } from "../../src/services/crash-guard";
