@@ -1,0 +1,165 @@
+import type { LineTable } from "../dwarf/line-table";
+import type { ElfSection } from "../elf/elf-file";
+import type { ByteBlob } from "../elf/growable";
+import type { CodeSymbols } from "../elf/symbols";
+import type { CallMap } from "./call-sites";
+import {
+	type CodeRange,
+	type Directory,
+	dataOffset,
+	HEADER_BYTES,
+	INDEX_MAGIC,
+	INDEX_VERSION,
+	RECORD_BYTES,
+	recordsPerBlock,
+	type TableName,
+} from "./format";
+import { type Breakpoints, NONE } from "./intervals";
+
+export interface IndexParts {
+	machine: number;
+	code: ElfSection[];
+	calls: CallMap[];
+	symbols: CodeSymbols;
+	functions: Breakpoints;
+	lines: LineTable;
+	frames: Breakpoints;
+	cfi: Uint8Array;
+	/** Holds the symbol names already; the file paths are added here. */
+	strings: ByteBlob;
+}
+
+/** Lays the parts out as the index format describes (see format.ts), in one buffer. */
+export function writeIndex(parts: IndexParts): Uint8Array {
+	const encoder = new TextEncoder();
+	const files = parts.lines.paths.map((path) => {
+		const bytes = encoder.encode(path);
+		return [parts.strings.append(bytes), bytes.length] as const;
+	});
+	const callsLength = parts.calls.reduce((sum, map) => sum + map.bits.length, 0);
+	const counts: Record<TableName, number> = {
+		functions: parts.functions.starts.length,
+		lines: parts.lines.starts.length,
+		files: files.length,
+		frames: parts.frames.starts.length,
+	};
+	const keys: Record<TableName, ArrayLike<number>> = {
+		functions: parts.functions.starts,
+		lines: parts.lines.starts,
+		files: [],
+		frames: parts.frames.starts,
+	};
+	// Offsets in the directory count from the end of the directory (the data start).
+	const layout = place(0);
+	const directory: Directory = {
+		machine: parts.machine,
+		code: codeRanges(parts.code, parts.calls),
+		tables: {
+			functions: table("functions"),
+			lines: table("lines"),
+			files: table("files"),
+			frames: table("frames"),
+		},
+		blobs: {
+			strings: { offset: layout.strings, length: parts.strings.length },
+			cfi: { offset: layout.cfi, length: parts.cfi.length },
+			calls: { offset: layout.calls, length: callsLength },
+		},
+	};
+	const directoryBytes = encoder.encode(JSON.stringify(directory));
+	const dataStart = dataOffset(directoryBytes.length);
+	const out = new Uint8Array(dataStart + layout.end);
+	const view = new DataView(out.buffer);
+	out.set(encoder.encode(INDEX_MAGIC), 0);
+	view.setUint32(8, INDEX_VERSION, true);
+	view.setUint32(12, directoryBytes.length, true);
+	out.set(directoryBytes, HEADER_BYTES);
+	writeFunctions(view, dataStart + layout.functions, parts);
+	writeRecords(view, dataStart + layout.lines, counts.lines, (i) => [
+		parts.lines.starts[i] as number,
+		parts.lines.files[i] as number,
+		parts.lines.lines[i] as number,
+	]);
+	writeRecords(view, dataStart + layout.files, counts.files, (i) => [
+		...(files[i] as readonly [number, number]),
+	]);
+	writeRecords(view, dataStart + layout.frames, counts.frames, (i) => [
+		parts.frames.starts[i] as number,
+		parts.frames.payloads[i] as number,
+	]);
+	out.set(parts.strings.view(), dataStart + layout.strings);
+	out.set(parts.cfi, dataStart + layout.cfi);
+	let at = dataStart + layout.calls;
+	for (const map of parts.calls) {
+		out.set(map.bits, at);
+		at += map.bits.length;
+	}
+	return out;
+
+	function table(name: TableName) {
+		const perBlock = recordsPerBlock(name);
+		const fences: number[] = [];
+		if (name !== "files") {
+			for (let i = 0; i < counts[name]; i += perBlock) fences.push(keys[name][i] as number);
+		}
+		return { offset: layout[name], count: counts[name], fences };
+	}
+
+	function place(start: number) {
+		const functions = start;
+		const lines = functions + counts.functions * RECORD_BYTES.functions;
+		const filesAt = lines + counts.lines * RECORD_BYTES.lines;
+		const frames = filesAt + counts.files * RECORD_BYTES.files;
+		const strings = frames + counts.frames * RECORD_BYTES.frames;
+		const cfi = strings + parts.strings.length;
+		const calls = cfi + parts.cfi.length;
+		return {
+			functions,
+			lines,
+			files: filesAt,
+			frames,
+			strings,
+			cfi,
+			calls,
+			end: calls + callsLength,
+		};
+	}
+}
+
+function codeRanges(code: ElfSection[], calls: CallMap[]): CodeRange[] {
+	let at = 0;
+	const offsets = new Map<ElfSection, number>();
+	for (const map of calls) {
+		offsets.set(map.section, at);
+		at += map.bits.length;
+	}
+	return code.map((s) => ({ start: s.addr, end: s.addr + s.size, calls: offsets.get(s) ?? -1 }));
+}
+
+function writeFunctions(view: DataView, offset: number, parts: IndexParts): void {
+	const { functions, symbols } = parts;
+	for (let i = 0; i < functions.starts.length; i++) {
+		const k = functions.payloads[i] as number;
+		const at = offset + i * RECORD_BYTES.functions;
+		view.setUint32(at, functions.starts[i] as number, true);
+		if (k === NONE) continue;
+		view.setUint32(at + 4, symbols.value[k] as number, true);
+		view.setUint32(at + 8, symbols.nameOffset[k] as number, true);
+		view.setUint32(at + 12, symbols.nameLength[k] as number, true);
+	}
+}
+
+function writeRecords(
+	view: DataView,
+	offset: number,
+	count: number,
+	fields: (i: number) => number[],
+): void {
+	let at = offset;
+	for (let i = 0; i < count; i++) {
+		for (const value of fields(i)) {
+			view.setUint32(at, value, true);
+			at += 4;
+		}
+	}
+}
