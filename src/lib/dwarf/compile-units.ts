@@ -6,6 +6,7 @@ import { type ByteSource, memorySource } from "../zip/byte-source";
 import type { DwarfStrings } from "./dwarf-strings";
 import { type FormValue, readForm, type UnitShape } from "./forms";
 
+const DW_AT_NAME = 0x03;
 const DW_AT_STMT_LIST = 0x10;
 const DW_AT_COMP_DIR = 0x1b;
 /** Bytes read for a unit's first entry (its attributes come first: name, producer, dirs). */
@@ -13,17 +14,24 @@ const FIRST_ENTRY_BYTES = 64 * 1024;
 /** Bytes of `.debug_abbrev` searched for a unit's first abbreviation. */
 const ABBREV_WINDOW_BYTES = 16 * 1024;
 
+/** What a unit says of its source: its directory and primary file (DW_AT_comp_dir, DW_AT_name). */
+export interface UnitSource {
+	compDir: string | null;
+	name: string | null;
+}
+
 /**
- * The compilation directory of each unit in `.debug_info`, keyed by the offset of its line
- * program in `.debug_line` (DW_AT_stmt_list): DWARF 2–4 line tables name files relative to it.
- * Only each unit's header and first entry are read; the rest is skipped.
+ * The source of each unit in `.debug_info`, keyed by the offset of its line program in
+ * `.debug_line` (DW_AT_stmt_list): DWARF 2–4 line tables name files relative to the unit's
+ * directory, and gdb shows the unit's primary file by the name the unit gives it. Only each
+ * unit's header and first entry are read; the rest is skipped.
  */
-export async function readCompDirs(
+export async function readUnitSources(
 	source: ByteSource,
 	elf: ElfFile,
 	strings: DwarfStrings,
-): Promise<Map<number, string>> {
-	const dirs = new Map<number, string>();
+): Promise<Map<number, UnitSource>> {
+	const dirs = new Map<number, UnitSource>();
 	const info = sectionNamed(elf, ".debug_info");
 	const abbrevSection = sectionNamed(elf, ".debug_abbrev");
 	if (!info || !abbrevSection) return dirs;
@@ -46,7 +54,8 @@ export async function readCompDirs(
 		if (unit) {
 			const stmtList = unit.get(DW_AT_STMT_LIST);
 			const compDir = await stringValue(unit.get(DW_AT_COMP_DIR), strings);
-			if (stmtList?.kind === "number" && compDir !== null) dirs.set(stmtList.value, compDir);
+			const name = await stringValue(unit.get(DW_AT_NAME), strings);
+			if (stmtList?.kind === "number") dirs.set(stmtList.value, { compDir, name });
 		}
 		r.seek(end);
 	}

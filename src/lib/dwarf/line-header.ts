@@ -1,5 +1,6 @@
 import { elfError, elfInvalid } from "../elf/elf-error";
 import type { RangeReader } from "../elf/range-reader";
+import type { UnitSource } from "./compile-units";
 import type { DwarfStrings } from "./dwarf-strings";
 import { type FormValue, readForm, type UnitShape } from "./forms";
 import { isAbsolute, joinPath } from "./paths";
@@ -36,6 +37,8 @@ export interface LineHeader {
 	fileBase: number;
 	/** The unit's DW_AT_comp_dir, when `.debug_info` names it. */
 	compDir: string | null;
+	/** The unit's primary file: its full path, and the name gdb shows it by (DW_AT_name). */
+	primary: { path: string; name: string } | null;
 }
 
 /**
@@ -46,7 +49,7 @@ export interface LineHeader {
 export async function readLineHeader(
 	r: RangeReader,
 	strings: DwarfStrings,
-	compDirs: Map<number, string>,
+	units: Map<number, UnitSource>,
 ): Promise<LineHeader | null> {
 	const unitOffset = r.pos;
 	await r.fill(32);
@@ -96,6 +99,7 @@ export async function readLineHeader(
 			? await readTablesV5(r, programStart, shape, strings)
 			: readTablesV4(r, programStart);
 	r.seek(programStart);
+	const unit = units.get(unitOffset);
 	if (!tables) {
 		r.seek(end);
 		return null;
@@ -114,7 +118,8 @@ export async function readLineHeader(
 		dirs: tables.dirs,
 		files: tables.files,
 		fileBase: version >= 5 ? 0 : 1,
-		compDir: compDirs.get(unitOffset) ?? null,
+		compDir: unit?.compDir ?? null,
+		primary: unit?.name ? { path: fullPath(unit.compDir, unit.name), name: unit.name } : null,
 	};
 }
 
@@ -196,15 +201,19 @@ async function text(value: FormValue | undefined, strings: DwarfStrings): Promis
 
 /**
  * The path gdb shows for file `index` of this table: the file name joined to its directory,
- * a relative directory joined to the compilation directory (DWARF 5: directory 0). Undefined for
- * an index the table does not have.
+ * a relative directory joined to the compilation directory (DWARF 5: directory 0); for the
+ * unit's primary file, the name the unit gives it. Undefined for an index the table lacks.
  */
 export function filePath(h: LineHeader, index: number): string | undefined {
 	const file = h.files[index - h.fileBase];
 	if (!file) return undefined;
-	if (isAbsolute(file.name)) return file.name;
-	const dir = directory(h, file.dir);
-	return dir ? joinPath(dir, file.name) : file.name;
+	const dir = isAbsolute(file.name) ? null : directory(h, file.dir);
+	const path = dir ? joinPath(dir, file.name) : file.name;
+	return h.primary && path === h.primary.path ? h.primary.name : path;
+}
+
+function fullPath(dir: string | null, name: string): string {
+	return isAbsolute(name) || !dir ? name : joinPath(dir, name);
 }
 
 function directory(h: LineHeader, index: number): string | null {

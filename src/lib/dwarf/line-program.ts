@@ -93,7 +93,7 @@ function runStandard(
 			s.setFile(r.uleb());
 			return;
 		case 5: // set_column
-			s.column = r.uleb();
+			r.uleb();
 			return;
 		case 6: // negate_stmt
 			s.isStmt = !s.isStmt;

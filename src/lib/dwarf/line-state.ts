@@ -12,13 +12,11 @@ export class MachineState {
 	opIndex = 0;
 	file = 1;
 	line = 1;
-	column = 0;
 	isStmt: boolean;
 	discriminator = 0;
 	private lineHasNonZeroDiscriminator = false;
 	private lastSubfile: number | undefined = undefined;
 	private lastLine = 0;
-	private lastColumn = 0;
 	private lastAddress = 0;
 	private stmtAtAddress = false;
 
@@ -78,7 +76,6 @@ export class MachineState {
 				this.lastSubfile = current;
 				recorder.record(current, this.line, this.address, this.isStmt);
 				this.lastLine = this.line;
-				this.lastColumn = this.column;
 			}
 		}
 		if (this.lastAddress !== this.address) {
@@ -88,12 +85,14 @@ export class MachineState {
 		if (this.isStmt) this.stmtAtAddress = true;
 	}
 
-	/** Repeats of one line and column in one file are dropped only after a discriminator. */
+	/**
+	 * Repeats of one line in one file are dropped once a discriminator was seen (gdb up to 15;
+	 * later ones also keep a repeat whose column changed).
+	 */
 	private worthRecording(current: number): boolean {
 		return (
 			current !== this.lastSubfile ||
 			this.line !== this.lastLine ||
-			this.column !== this.lastColumn ||
 			!this.lineHasNonZeroDiscriminator
 		);
 	}

@@ -2,7 +2,7 @@ import { type ElfFile, type ElfSection, sectionNamed } from "../elf/elf-file";
 import { GrowableU32 } from "../elf/growable";
 import { RangeReader } from "../elf/range-reader";
 import type { ByteSource } from "../zip/byte-source";
-import { readCompDirs } from "./compile-units";
+import { readUnitSources } from "./compile-units";
 import { DwarfStrings } from "./dwarf-strings";
 import { filePath, readLineHeader } from "./line-header";
 import { runLineProgram } from "./line-program";
@@ -37,7 +37,7 @@ export async function readLineTable(
 	const collected = new Sequences(code);
 	if (section) {
 		const strings = new DwarfStrings(source, elf);
-		const compDirs = await readCompDirs(source, elf, strings);
+		const units = await readUnitSources(source, elf, strings);
 		const r = new RangeReader(
 			source,
 			section.offset,
@@ -47,7 +47,7 @@ export async function readLineTable(
 		);
 		const recorder = new SequenceRecorder(collected);
 		while (r.remaining() > 0) {
-			const h = await readLineHeader(r, strings, compDirs);
+			const h = await readLineHeader(r, strings, units);
 			if (!h) continue;
 			const ids = new Map<number, number | undefined>();
 			const fileId = (index: number): number | undefined => {
