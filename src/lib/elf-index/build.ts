@@ -47,7 +47,7 @@ export async function buildElfIndex(
 	const symbols = await readCodeSymbols(elf, file, code, strings, {
 		maxSymbols: options.maxSymbols ?? 1024 * 1024,
 	});
-	const functions = functionBreakpoints(symbols);
+	const functions = functionBreakpoints(symbols, strings.view());
 	const lines = await readLineTable(elf, file, code, {
 		maxRows: options.maxLineRows ?? 2 * 1024 * 1024,
 		chunkBytes,

@@ -3,6 +3,7 @@ import { unwindRowAt } from "../dwarf/cfa-interpreter";
 import { ByteCursor } from "../elf/byte-cursor";
 import { elfError } from "../elf/elf-error";
 import { PageCache } from "../elf/page-cache";
+import { functionName } from "../elf/symbol-names";
 import type { ByteSource } from "../zip/byte-source";
 import {
 	checkDirectory,
@@ -60,7 +61,7 @@ class IndexReader implements Symbolizer {
 		const nameLength = record.getUint32(12, true);
 		if (nameLength === 0) return null;
 		const name = await this.string(record.getUint32(8, true), nameLength);
-		return { name, address: record.getUint32(4, true) };
+		return { name: functionName(name), address: record.getUint32(4, true) };
 	}
 
 	async lineAt(address: number): Promise<{ file: string; line: number } | null> {
