@@ -91,11 +91,11 @@ class Sequences {
 	sequence(starts: number[], files: number[], lines: number[]): void {
 		if (!this.inCode(starts[0] as number)) return;
 		this.firsts.push(this.starts.length);
-		starts.forEach((start, i) => {
-			this.starts.push(start);
+		for (let i = 0; i < starts.length; i++) {
+			this.starts.push(starts[i] as number);
 			this.files.push(files[i] as number);
 			this.lines.push(lines[i] as number);
-		});
+		}
 	}
 
 	/** The sequences by start address; where one overlaps the previous, it takes over. */

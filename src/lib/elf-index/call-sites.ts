@@ -51,12 +51,13 @@ export async function scanCallSites(
 				r.seek(p);
 				await r.fill(4);
 			}
-			const { length, call } = decode(r, section.size - p);
+			const decoded = decode(r, section.size - p);
+			const length = decoded >> 1;
 			if (p + length > nextMark) {
 				p = nextMark; // it ran over a mark: not an instruction after all
 				continue;
 			}
-			if (call) {
+			if (decoded & 1) {
 				const end = p + length;
 				bits[end >> 3] = (bits[end >> 3] as number) | (1 << (end & 7));
 			}
@@ -77,24 +78,26 @@ function pointsIn(points: Uint32Array, section: ElfSection): number[] {
 	return out;
 }
 
-type Decoded = { length: number; call: boolean };
+/** An instruction's length, shifted left by one, with bit 0 set when it is a linking call. */
+type Decoded = number;
+const decoded = (length: number, call: boolean): Decoded => (length << 1) | (call ? 1 : 0);
 
 function decodeRiscv(r: RangeReader, left: number): Decoded {
-	if (left < 2) return { length: left, call: false };
+	if (left < 2) return decoded(left, false);
 	const low = r.u16();
 	if ((low & 0x3) !== 0x3) {
 		const cJal = (low & 0xe003) === 0x2001;
 		const cJalr = (low & 0xf07f) === 0x9002 && ((low >> 7) & 0x1f) !== 0;
-		return { length: 2, call: cJal || cJalr };
+		return decoded(2, cJal || cJalr);
 	}
-	if ((low & 0x1c) === 0x1c) return { length: 2, call: false }; // 48-bit and longer: resync by halves
-	if (left < 4) return { length: left, call: false };
+	if ((low & 0x1c) === 0x1c) return decoded(2, false); // 48-bit and longer: resync by halves
+	if (left < 4) return decoded(left, false);
 	const word = (r.u16() << 16) | low;
 	const opcode = word & 0x7f;
 	const rd = (word >> 7) & 0x1f;
 	const jal = opcode === 0x6f && rd === 1;
 	const jalr = opcode === 0x67 && ((word >> 12) & 0x7) === 0 && rd === 1;
-	return { length: 4, call: jal || jalr };
+	return decoded(4, jal || jalr);
 }
 
 function decodeXtensa(r: RangeReader, left: number): Decoded {
@@ -102,11 +105,11 @@ function decodeXtensa(r: RangeReader, left: number): Decoded {
 	const op0 = b0 & 0x0f;
 	if (op0 >= 8 && op0 <= 13) {
 		if (left >= 2) r.u8();
-		return { length: Math.min(2, left), call: false };
+		return decoded(Math.min(2, left), false);
 	}
-	if (left < 3) return { length: left, call: false };
+	if (left < 3) return decoded(left, false);
 	const b1 = r.u8();
 	const b2 = r.u8();
 	const call = op0 === 5 || (op0 === 0 && (b0 & 0xc0) === 0xc0 && (b1 & 0xf0) === 0 && b2 === 0);
-	return { length: 3, call };
+	return decoded(3, call);
 }

@@ -75,18 +75,13 @@ export function writeIndex(parts: IndexParts): Uint8Array {
 	view.setUint32(12, directoryBytes.length, true);
 	out.set(directoryBytes, HEADER_BYTES);
 	writeFunctions(view, dataStart + layout.functions, parts);
-	writeRecords(view, dataStart + layout.lines, counts.lines, (i) => [
-		parts.lines.starts[i] as number,
-		parts.lines.files[i] as number,
-		parts.lines.lines[i] as number,
+	const { lines } = parts;
+	writeColumns(view, dataStart + layout.lines, [lines.starts, lines.files, lines.lines]);
+	writeColumns(view, dataStart + layout.files, [
+		Uint32Array.from(files, ([offset]) => offset),
+		Uint32Array.from(files, ([, length]) => length),
 	]);
-	writeRecords(view, dataStart + layout.files, counts.files, (i) => [
-		...(files[i] as readonly [number, number]),
-	]);
-	writeRecords(view, dataStart + layout.frames, counts.frames, (i) => [
-		parts.frames.starts[i] as number,
-		parts.frames.payloads[i] as number,
-	]);
+	writeColumns(view, dataStart + layout.frames, [parts.frames.starts, parts.frames.payloads]);
 	out.set(parts.strings.view(), dataStart + layout.strings);
 	out.set(parts.cfi, dataStart + layout.cfi);
 	let at = dataStart + layout.calls;
@@ -149,17 +144,12 @@ function writeFunctions(view: DataView, offset: number, parts: IndexParts): void
 	}
 }
 
-function writeRecords(
-	view: DataView,
-	offset: number,
-	count: number,
-	fields: (i: number) => number[],
-): void {
-	let at = offset;
-	for (let i = 0; i < count; i++) {
-		for (const value of fields(i)) {
-			view.setUint32(at, value, true);
-			at += 4;
+/** Records made of one u32 from each column, in order. */
+function writeColumns(view: DataView, offset: number, columns: Uint32Array[]): void {
+	const width = columns.length * 4;
+	columns.forEach((column, c) => {
+		for (let i = 0; i < column.length; i++) {
+			view.setUint32(offset + i * width + c * 4, column[i] as number, true);
 		}
-	}
+	});
 }
