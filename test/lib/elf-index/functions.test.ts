@@ -13,8 +13,8 @@ function symbol(
 	name: string,
 	value: number,
 	size: number,
-	type = STT.FUNC,
-	bind = STB.GLOBAL,
+	type: number = STT.FUNC,
+	bind: number = STB.GLOBAL,
 	shndx = 1,
 ): SymbolSpec {
 	return { name, value, size, type, bind, shndx };
