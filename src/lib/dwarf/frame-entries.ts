@@ -149,7 +149,7 @@ function parseCie(c: ByteCursor, address: number, context: Context): Cie | null 
 				if (letter === "R") encoding = c.u8();
 				else if (letter === "L") c.u8();
 				else if (letter === "P") readEncoded(c, c.u8() & 0x7f, here(c, address, context));
-				else if (letter !== "S" && letter !== "B" && letter !== "G") break;
+				else if (letter !== "S" && letter !== "B" && letter !== "G") return null;
 			}
 			c.pos = end;
 		} else if (augmentation !== "" && augmentation !== "eh") {
