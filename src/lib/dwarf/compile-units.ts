@@ -9,8 +9,8 @@ import { type FormValue, readForm, type UnitShape } from "./forms";
 const DW_AT_NAME = 0x03;
 const DW_AT_STMT_LIST = 0x10;
 const DW_AT_COMP_DIR = 0x1b;
-/** Bytes read for a unit's first entry (its attributes come first: name, producer, dirs). */
-const FIRST_ENTRY_BYTES = 64 * 1024;
+/** Windows a unit's first entry is read in (name, producer, directories: usually short). */
+const FIRST_ENTRY_WINDOWS = [4096, 64 * 1024];
 /** Bytes of `.debug_abbrev` searched for a unit's first abbreviation. */
 const ABBREV_WINDOW_BYTES = 16 * 1024;
 
@@ -30,13 +30,14 @@ export async function readUnitSources(
 	source: ByteSource,
 	elf: ElfFile,
 	strings: DwarfStrings,
+	chunkBytes: number,
 ): Promise<Map<number, UnitSource>> {
 	const dirs = new Map<number, UnitSource>();
 	const info = sectionNamed(elf, ".debug_info");
 	const abbrevSection = sectionNamed(elf, ".debug_abbrev");
 	if (!info || !abbrevSection) return dirs;
 	const abbrevs = new PageCache(source, abbrevSection.offset, abbrevSection.size, 8);
-	const r = new RangeReader(source, info.offset, info.size, ".debug_info");
+	const r = new RangeReader(source, info.offset, info.size, ".debug_info", chunkBytes);
 	while (r.remaining() > 0) {
 		await r.fill(32);
 		let length = r.u32();
@@ -83,19 +84,22 @@ async function firstEntry(
 		addressSize = r.u8();
 	}
 	const shape: UnitShape = { version, offsetSize, addressSize };
-	await r.fill(Math.min(FIRST_ENTRY_BYTES, end - r.pos));
 	if (r.pos >= end) return null;
+	await r.fill(16);
 	const code = r.uleb();
 	const specs = await abbreviation(abbrevs, abbrevOffset, code);
 	if (!specs) return null;
-	const values = new Map<number, FormValue>();
-	for (const [name, form, implicitConst] of specs) {
-		if (r.pos >= end) break;
-		const value = readForm(r, form, shape, implicitConst);
-		if (!value) break;
-		values.set(name, value);
-	}
-	return values;
+	const windows = FIRST_ENTRY_WINDOWS.map((size) => Math.min(size, end - r.pos));
+	return r.withWindow(windows, () => {
+		const values = new Map<number, FormValue>();
+		for (const [name, form, implicitConst] of specs) {
+			if (r.pos >= end) break;
+			const value = readForm(r, form, shape, implicitConst);
+			if (!value) break;
+			values.set(name, value);
+		}
+		return values;
+	});
 }
 
 type AttributeSpec = [name: number, form: number, implicitConst: number];

@@ -1,3 +1,4 @@
+import { elfError } from "../elf/elf-error";
 import { type ElfFile, type ElfSection, sectionNamed } from "../elf/elf-file";
 import { GrowableU32 } from "../elf/growable";
 import { RangeReader } from "../elf/range-reader";
@@ -34,10 +35,10 @@ export async function readLineTable(
 	limits: LineLimits,
 ): Promise<LineTable> {
 	const section = sectionNamed(elf, ".debug_line");
-	const collected = new Sequences(code);
+	const collected = new Sequences(code, limits.maxRows);
 	if (section) {
 		const strings = new DwarfStrings(source, elf);
-		const units = await readUnitSources(source, elf, strings);
+		const units = await readUnitSources(source, elf, strings, limits.chunkBytes);
 		const r = new RangeReader(
 			source,
 			section.offset,
@@ -73,7 +74,10 @@ class Sequences {
 	private readonly firsts: number[] = [];
 	private readonly paths = new Map<string, number>();
 
-	constructor(private readonly code: ElfSection[]) {}
+	constructor(
+		private readonly code: ElfSection[],
+		private readonly maxRows: number,
+	) {}
 
 	get rows(): number {
 		return this.starts.length;
@@ -90,6 +94,9 @@ class Sequences {
 
 	sequence(starts: number[], files: number[], lines: number[]): void {
 		if (!this.inCode(starts[0] as number)) return;
+		if (this.starts.length + starts.length > this.maxRows) {
+			throw elfError("ELF_INDEX_TOO_LARGE", "too many line rows", { limit: this.maxRows });
+		}
 		this.firsts.push(this.starts.length);
 		for (let i = 0; i < starts.length; i++) {
 			this.starts.push(starts[i] as number);

@@ -46,6 +46,7 @@ export async function buildElfIndex(
 	const strings = new ByteBlob();
 	const symbols = await readCodeSymbols(elf, file, code, strings, {
 		maxSymbols: options.maxSymbols ?? 1024 * 1024,
+		chunkBytes,
 	});
 	const functions = functionBreakpoints(symbols, strings.view());
 	const lines = await readLineTable(elf, file, code, {

@@ -56,6 +56,25 @@ export class RangeReader {
 		}
 	}
 
+	/**
+	 * Runs `parse` on a window of at least `sizes[0]` bytes from `pos`; if it runs out of window
+	 * before the end of the range, once more on a window of the next size. Records are usually
+	 * small but may not be: this keeps the common case to small windows.
+	 */
+	async withWindow<T>(sizes: number[], parse: () => T): Promise<T> {
+		const start = this.pos;
+		for (let i = 0; ; i++) {
+			await this.fill(sizes[i] as number);
+			try {
+				return parse();
+			} catch (error) {
+				const windowEnd = this.bufStart + this.buf.length;
+				if (i + 1 >= sizes.length || windowEnd >= this.length) throw error;
+				this.pos = start;
+			}
+		}
+	}
+
 	/** Moves to a range-relative position (the next fill reads there). */
 	seek(position: number): void {
 		if (!(position >= 0 && position <= this.length)) {

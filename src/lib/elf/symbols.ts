@@ -8,8 +8,8 @@ const ENTRY_SIZE = 16;
 const STT_NOTYPE = 0;
 const STT_FUNC = 2;
 const SHN_LORESERVE = 0xff00;
-/** Longest symbol name read; C++ names stay well below. */
-const MAX_NAME_BYTES = 64 * 1024;
+/** Windows a symbol name is looked for in: most are short, C++ names can be long. */
+const NAME_WINDOWS = [4096, 64 * 1024];
 
 export const BIND_LOCAL = 0;
 export const BIND_GLOBAL = 1;
@@ -36,6 +36,8 @@ export interface CodeSymbols {
 
 export interface SymbolLimits {
 	maxSymbols: number;
+	/** Bytes per ranged read. */
+	chunkBytes: number;
 }
 
 /**
@@ -63,12 +65,17 @@ export async function readCodeSymbols(
 	const codeMarks: number[] = [];
 	const dataMarks: number[] = [];
 	if (strtab) {
-		const reader = new RangeReader(source, strtab.offset, strtab.size, ".strtab");
+		const reader = new RangeReader(
+			source,
+			strtab.offset,
+			strtab.size,
+			".strtab",
+			limits.chunkBytes,
+		);
 		for (const i of order) {
 			const offset = found.entries.get(i * 5 + 4);
 			reader.seek(offset);
-			if (reader.available() < MAX_NAME_BYTES) await reader.fill(MAX_NAME_BYTES);
-			const name = reader.cstringBytes();
+			const name = await reader.withWindow(NAME_WINDOWS, () => reader.cstringBytes());
 			const value = found.entries.get(i * 5);
 			if (name[0] === 0x24 /* $ */ && (name[1] === 0x78 /* x */ || name[1] === 0x64) /* d */) {
 				(name[1] === 0x78 ? codeMarks : dataMarks).push(value);
@@ -102,7 +109,7 @@ async function scanSymtab(
 		throw elfInvalid("symbol entries have an unexpected size", { section: ".symtab" });
 	}
 	const codeIndexes = new Set(code.map((s) => s.index));
-	const reader = new RangeReader(source, symtab.offset, symtab.size, ".symtab");
+	const reader = new RangeReader(source, symtab.offset, symtab.size, ".symtab", limits.chunkBytes);
 	const entries = new GrowableU32(5 * 1024);
 	const count = symtab.size / ENTRY_SIZE;
 	for (let i = 0; i < count; i++) {
