@@ -24,8 +24,9 @@ export async function runLineProgram(
 	fileId: (index: number) => number | undefined,
 	recorder: SequenceRecorder,
 	maxRows: number,
+	inCode: (address: number) => boolean,
 ): Promise<void> {
-	let s = new MachineState(h, fileId);
+	const s = new MachineState(h, fileId);
 	recorder.reset();
 	while (r.pos < h.end) {
 		if (r.available() < OPCODE_BYTES) await r.fill(OPCODE_BYTES);
@@ -47,12 +48,22 @@ export async function runLineProgram(
 			if (sub === 1) {
 				s.recordLine(recorder, true);
 				recorder.finish();
-				s = new MachineState(h, fileId);
+				s.reset();
 			} else if (sub === 2) {
 				const size = length - 1;
 				if (size === 1 || size === 2 || size === 4 || size === 8) {
 					s.address = r.unsigned(size) % 0x100000000;
 					s.opIndex = 0;
+					if (s.fresh && !inCode(s.address)) {
+						// Code the linker discarded (or not code at all): nothing to keep, as gdb
+						// keeps nothing of a sequence at address 0. Skip to its end.
+						r.seek(start + length);
+						await skipSequence(r, h);
+						recorder.reset();
+						s.reset();
+						continue;
+					}
+					s.fresh = false;
 				}
 			} else if (sub === 3 && h.version <= 4) {
 				const name = r.cstring();
@@ -69,6 +80,52 @@ export async function runLineProgram(
 		}
 	}
 	if (r.pos > h.end) throw elfInvalid("a line program runs past its unit", { section: SECTION });
+}
+
+/** Reads opcodes up to and including the sequence's DW_LNE_end_sequence, recording nothing. */
+async function skipSequence(r: RangeReader, h: LineHeader): Promise<void> {
+	const { opcodeBase, standardLengths } = h;
+	while (r.pos < h.end) {
+		if (r.available() < OPCODE_BYTES) await r.fill(OPCODE_BYTES);
+		const { bytes, index } = r.window();
+		// Tight loop over special and standard opcodes, up to a margin any operand fits in.
+		const limit = index + Math.min(r.available(), h.end - r.pos) - 32;
+		let i = index;
+		while (i < limit) {
+			const op = bytes[i] as number;
+			if (op >= opcodeBase) {
+				i++;
+			} else if (op === 0) {
+				break;
+			} else if (op === 9) {
+				i += 3;
+			} else {
+				i++;
+				for (let n = standardLengths[op - 1] ?? 0; n > 0; n--) {
+					while ((bytes[i++] as number) & 0x80 && i < limit + 32);
+				}
+			}
+		}
+		r.skip(i - index);
+		if (r.pos >= h.end) break;
+		if (r.available() < OPCODE_BYTES) await r.fill(OPCODE_BYTES);
+		const op = r.u8();
+		if (op >= opcodeBase) continue;
+		if (op !== 0) {
+			if (op === 9) r.skip(2);
+			else for (let n = standardLengths[op - 1] ?? 0; n > 0; n--) r.uleb();
+			continue;
+		}
+		const length = r.uleb();
+		const start = r.pos;
+		if (length === 0) continue;
+		if (length > h.end - start)
+			throw elfInvalid("an opcode runs past its unit", { section: SECTION });
+		if (r.available() < 1) await r.fill(1);
+		const sub = r.u8();
+		r.seek(start + length);
+		if (sub === 1) return;
+	}
 }
 
 function runStandard(

@@ -14,6 +14,8 @@ export class MachineState {
 	line = 1;
 	isStmt: boolean;
 	discriminator = 0;
+	/** True until the sequence's first DW_LNE_set_address. */
+	fresh = true;
 	private lineHasNonZeroDiscriminator = false;
 	private lastSubfile: number | undefined = undefined;
 	private lastLine = 0;
@@ -25,6 +27,22 @@ export class MachineState {
 		private readonly fileId: (index: number) => number | undefined,
 	) {
 		this.isStmt = h.defaultIsStmt;
+	}
+
+	/** Back to the state of a new sequence. */
+	reset(): void {
+		this.address = 0;
+		this.opIndex = 0;
+		this.file = 1;
+		this.line = 1;
+		this.isStmt = this.h.defaultIsStmt;
+		this.discriminator = 0;
+		this.fresh = true;
+		this.lineHasNonZeroDiscriminator = false;
+		this.lastSubfile = undefined;
+		this.lastLine = 0;
+		this.lastAddress = 0;
+		this.stmtAtAddress = false;
 	}
 
 	/** Advances by `operations` instructions (VLIW-aware, as DWARF 4 defines it). */

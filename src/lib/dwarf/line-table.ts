@@ -1,6 +1,6 @@
 import { elfError } from "../elf/elf-error";
 import { type ElfFile, type ElfSection, sectionNamed } from "../elf/elf-file";
-import { GrowableU32 } from "../elf/growable";
+import { ChunkedU32 } from "../elf/growable";
 import { RangeReader } from "../elf/range-reader";
 import type { ByteSource } from "../zip/byte-source";
 import { readUnitSources } from "./compile-units";
@@ -9,13 +9,15 @@ import { filePath, readLineHeader } from "./line-header";
 import { runLineProgram } from "./line-program";
 import { NO_FILE, SequenceRecorder } from "./line-sequence";
 
-/** Where the answer to "which file and line" changes, over the code of the whole ELF. */
+/**
+ * Where the answer to "which file and line" changes, over the code of the whole ELF: from one
+ * row's start up to the next one's, the line is the row's file:line. `file` is a path id (an
+ * index into `paths`) or NO_FILE where no line covers the code.
+ */
 export interface LineTable {
-	/** Ascending; from starts[i] up to starts[i + 1] the line is files[i]:lines[i]. */
-	starts: Uint32Array;
-	/** A path id (index into `paths`) or NO_FILE where no line covers the code. */
-	files: Uint32Array;
-	lines: Uint32Array;
+	rowCount: number;
+	/** Calls `row` for each row, by ascending start. */
+	rows(row: (start: number, file: number, line: number) => void): void;
 	paths: string[];
 }
 
@@ -36,6 +38,8 @@ export async function readLineTable(
 ): Promise<LineTable> {
 	const section = sectionNamed(elf, ".debug_line");
 	const collected = new Sequences(code, limits.maxRows);
+	const inCode = (address: number) =>
+		code.some((s) => address >= s.addr && address < s.addr + s.size);
 	if (section) {
 		const strings = new DwarfStrings(source, elf);
 		const units = await readUnitSources(source, elf, strings, limits.chunkBytes);
@@ -58,18 +62,18 @@ export async function readLineTable(
 				}
 				return ids.get(index);
 			};
-			await runLineProgram(r, h, fileId, recorder, limits.maxRows - collected.rows);
+			await runLineProgram(r, h, fileId, recorder, limits.maxRows - collected.rows, inCode);
 			r.seek(h.end);
 		}
 	}
 	return collected.table();
 }
 
-/** Sequences as they come, then sorted into one table. */
+/** Sequences as they come, then read back by address. */
 class Sequences {
-	private readonly starts = new GrowableU32();
-	private readonly files = new GrowableU32();
-	private readonly lines = new GrowableU32();
+	private readonly starts = new ChunkedU32();
+	private readonly files = new ChunkedU32();
+	private readonly lines = new ChunkedU32();
 	/** Per sequence: its first row. */
 	private readonly firsts: number[] = [];
 	private readonly paths = new Map<string, number>();
@@ -105,35 +109,35 @@ class Sequences {
 		}
 	}
 
-	/** The sequences by start address; where one overlaps the previous, it takes over. */
+	/**
+	 * The sequences by start address, without copying their rows. Where sequences overlap, the
+	 * one that starts later takes over from its start: a sequence keeps its rows that start
+	 * before the next sequence does.
+	 */
 	table(): LineTable {
 		const count = this.firsts.length;
-		const ends = [...this.firsts.slice(1), this.starts.length];
 		const order = Array.from({ length: count }, (_, i) => i);
-		order.sort(
-			(a, b) =>
-				this.starts.get(this.firsts[a] as number) - this.starts.get(this.firsts[b] as number) ||
-				a - b,
-		);
-		const out = { starts: new GrowableU32(), files: new GrowableU32(), lines: new GrowableU32() };
-		for (const seq of order) {
+		const startOf = (seq: number) => this.starts.get(this.firsts[seq] as number);
+		order.sort((a, b) => startOf(a) - startOf(b) || a - b);
+		const kept: [first: number, end: number][] = [];
+		let rowCount = 0;
+		order.forEach((seq, k) => {
 			const first = this.firsts[seq] as number;
-			const start = this.starts.get(first);
-			let keep = out.starts.length;
-			while (keep > 0 && out.starts.get(keep - 1) >= start) keep--;
-			out.starts.truncate(keep);
-			out.files.truncate(keep);
-			out.lines.truncate(keep);
-			for (let row = first; row < (ends[seq] as number); row++) {
-				out.starts.push(this.starts.get(row));
-				out.files.push(this.files.get(row));
-				out.lines.push(this.lines.get(row));
-			}
-		}
+			const last = seq + 1 < count ? (this.firsts[seq + 1] as number) : this.starts.length;
+			const limit = k + 1 < count ? startOf(order[k + 1] as number) : Number.POSITIVE_INFINITY;
+			let end = first;
+			while (end < last && this.starts.get(end) < limit) end++;
+			kept.push([first, end]);
+			rowCount += end - first;
+		});
+		const { starts, files, lines } = this;
 		return {
-			starts: out.starts.view(),
-			files: out.files.view(),
-			lines: out.lines.view(),
+			rowCount,
+			rows(row) {
+				for (const [first, end] of kept) {
+					for (let i = first; i < end; i++) row(starts.get(i), files.get(i), lines.get(i));
+				}
+			},
 			paths: [...this.paths.keys()],
 		};
 	}

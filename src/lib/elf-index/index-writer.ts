@@ -39,13 +39,13 @@ export function writeIndex(parts: IndexParts): Uint8Array {
 	const callsLength = parts.calls.reduce((sum, map) => sum + map.bits.length, 0);
 	const counts: Record<TableName, number> = {
 		functions: parts.functions.starts.length,
-		lines: parts.lines.starts.length,
+		lines: parts.lines.rowCount,
 		files: files.length,
 		frames: parts.frames.starts.length,
 	};
 	const keys: Record<TableName, ArrayLike<number>> = {
 		functions: parts.functions.starts,
-		lines: parts.lines.starts,
+		lines: lineKeys(parts.lines),
 		files: [],
 		frames: parts.frames.starts,
 	};
@@ -75,8 +75,13 @@ export function writeIndex(parts: IndexParts): Uint8Array {
 	view.setUint32(12, directoryBytes.length, true);
 	out.set(directoryBytes, HEADER_BYTES);
 	writeFunctions(view, dataStart + layout.functions, parts);
-	const { lines } = parts;
-	writeColumns(view, dataStart + layout.lines, [lines.starts, lines.files, lines.lines]);
+	let lineAt = dataStart + layout.lines;
+	parts.lines.rows((start, file, line) => {
+		view.setUint32(lineAt, start, true);
+		view.setUint32(lineAt + 4, file, true);
+		view.setUint32(lineAt + 8, line, true);
+		lineAt += RECORD_BYTES.lines;
+	});
 	writeColumns(view, dataStart + layout.files, [
 		Uint32Array.from(files, ([offset]) => offset),
 		Uint32Array.from(files, ([, length]) => length),
@@ -119,6 +124,18 @@ export function writeIndex(parts: IndexParts): Uint8Array {
 			end: calls + callsLength,
 		};
 	}
+}
+
+/** The start of every line row that begins a block (the only keys fences need). */
+function lineKeys(lines: LineTable): ArrayLike<number> {
+	const perBlock = recordsPerBlock("lines");
+	const keys: number[] = [];
+	let i = 0;
+	lines.rows((start) => {
+		if (i % perBlock === 0) keys[i] = start;
+		i++;
+	});
+	return keys;
 }
 
 function codeRanges(code: ElfSection[], calls: CallMap[]): CodeRange[] {

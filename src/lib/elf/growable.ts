@@ -58,3 +58,26 @@ export class ByteBlob {
 		return this.data.subarray(0, this.length);
 	}
 }
+
+const CHUNK_SHIFT = 16;
+const CHUNK_SIZE = 1 << CHUNK_SHIFT;
+
+/**
+ * A u32 list of any length in chunks of 64 Ki values: growing never copies what is there, and
+ * what it holds is never more than one chunk beyond its length.
+ */
+export class ChunkedU32 {
+	private readonly chunks: Uint32Array[] = [];
+	length = 0;
+
+	push(value: number): void {
+		const chunk = this.length >>> CHUNK_SHIFT;
+		if (chunk === this.chunks.length) this.chunks.push(new Uint32Array(CHUNK_SIZE));
+		(this.chunks[chunk] as Uint32Array)[this.length & (CHUNK_SIZE - 1)] = value;
+		this.length++;
+	}
+
+	get(index: number): number {
+		return (this.chunks[index >>> CHUNK_SHIFT] as Uint32Array)[index & (CHUNK_SIZE - 1)] as number;
+	}
+}

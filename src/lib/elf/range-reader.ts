@@ -40,6 +40,11 @@ export class RangeReader {
 		return Math.max(0, this.bufStart + this.buf.length - this.pos);
 	}
 
+	/** The window as it is: its bytes, and the index in them of `pos` (for tight scanning loops). */
+	window(): { bytes: Uint8Array; index: number } {
+		return { bytes: this.buf, index: this.pos - this.bufStart };
+	}
+
 	/** Bytes left in the range from `pos`. */
 	remaining(): number {
 		return this.length - this.pos;

@@ -156,7 +156,7 @@ describe("buildElfIndex on damaged ELFs", () => {
 			{ numRuns: 3000 },
 		);
 		expect(refused).toBeGreaterThan(100);
-	});
+	}, 120_000);
 
 	it("answers mutations of a chip's app ELF the same way", async () => {
 		const elf = buildChipFixtureElf("esp32c3");
@@ -168,7 +168,7 @@ describe("buildElfIndex on damaged ELFs", () => {
 			}),
 			{ numRuns: 300 },
 		);
-	});
+	}, 120_000);
 });
 
 describe("openElfIndex on damaged indexes", () => {
@@ -186,5 +186,5 @@ describe("openElfIndex on damaged indexes", () => {
 			}),
 			{ numRuns: 3000 },
 		);
-	});
+	}, 120_000);
 });
