@@ -123,6 +123,14 @@ export const ERROR_CODES = {
 	ZIP_DEFLATE_CORRUPT: [400, "An entry's compressed data is damaged or cut short."],
 	ZIP_ENTRY_TOO_LARGE: [413, "An entry declares more bytes than allowed."],
 	ZIP_SOURCE_UNREADABLE: [503, "The staged bundle could not be read back; try again."],
+	// Firmware ELF and its crash-analysis index (SPEC §10)
+	ELF_INVALID: [400, "The ELF is damaged: `details.reason` (and `section`) say where."],
+	ELF_UNSUPPORTED: [400, "Not a 32-bit little-endian Xtensa or RISC-V executable ELF."],
+	ELF_INDEX_TOO_LARGE: [
+		413,
+		"The ELF holds more symbols, line rows, call-frame entries or code than an index keeps.",
+	],
+	ELF_INDEX_CORRUPT: [500, "A stored ELF index is damaged or from an older release: rebuild it."],
 	// Core dumps
 	COREDUMP_NOT_FOUND: [404, "The device has no such core dump."],
 	COREDUMP_NOT_STORED: [

@@ -3,6 +3,8 @@ import { analyzeCoredump } from "../lib/coredump/analyze";
 import { formatReport } from "../lib/coredump/report";
 import { crashSignature } from "../lib/coredump/signature";
 import type { Symbolizer } from "../lib/coredump/symbolizer";
+import { buildElfIndex } from "../lib/elf-index/build";
+import { openElfIndex } from "../lib/elf-index/read";
 import type { ByteSource } from "../lib/zip/byte-source";
 
 /**
@@ -47,12 +49,7 @@ export interface ReportMeta {
 	uploaded_at: string;
 }
 
-/**
- * The decoder the Worker runs: the dump decoder of src/lib/coredump. The ELF index
- * (src/lib/elf-index) is not part of this build yet: until it is, building an index refuses, the
- * resolver treats the ELF as unusable, and dumps are analysed `unsymbolized` (grouped by PCs);
- * they are analysed again when an ELF arrives.
- */
+/** The decoder the Worker runs: the dump decoder of src/lib/coredump over the ELF index of src/lib/elf-index. */
 export const crashDecoder: CrashDecoder = {
 	analyze: analyzeCoredump,
 	signature: crashSignature,
@@ -63,10 +60,6 @@ export const crashDecoder: CrashDecoder = {
 			uploadedAt: meta.uploaded_at,
 			size: meta.size,
 		}),
-	buildIndex: notMerged,
-	openIndex: notMerged,
+	buildIndex: (elf) => buildElfIndex(elf),
+	openIndex: openElfIndex,
 };
-
-function notMerged(): never {
-	throw new Error("the ELF index is not part of this build yet");
-}
