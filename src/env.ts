@@ -25,6 +25,10 @@ export interface Env {
 	COREDUMP_KEEP_PER_DEVICE?: string;
 	/** Seconds a rate-limited device is told to wait (the limiter's period). */
 	COREDUMP_RETRY_AFTER_SECONDS?: string;
+
+	// The device path at the edge (SPEC §12).
+	/** Seconds an isolate may answer a device from what it read of it; 0 reads D1 every time. */
+	DEVICE_CACHE_SECONDS?: string;
 }
 
 export interface Limits {
@@ -52,4 +56,15 @@ export function limitsOf(env: Env): Limits {
 		coredumpKeepPerDevice: positiveInt(env.COREDUMP_KEEP_PER_DEVICE, 20),
 		coredumpRetryAfterSeconds: positiveInt(env.COREDUMP_RETRY_AFTER_SECONDS, 60),
 	};
+}
+
+/**
+ * How long (seconds) an isolate remembers a device's record and target version (SPEC §12):
+ * default 30, 0 turns the memory off; a malformed value falls back to the default.
+ */
+export function deviceCacheSecondsOf(env: Env): number {
+	const value = env.DEVICE_CACHE_SECONDS;
+	if (value === undefined || value.trim() === "") return 30;
+	const n = Number(value);
+	return Number.isSafeInteger(n) && n >= 0 ? n : 30;
 }

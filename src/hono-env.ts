@@ -1,7 +1,7 @@
 import type { Principal } from "./auth/principal";
 import type { Device } from "./db/devices";
-import type { VersionRow } from "./db/firmware-versions";
 import type { Env } from "./env";
+import type { DeviceContext } from "./services/device-context";
 
 /** What a request records for its metrics data point and log line (SPEC §9). */
 export interface RequestFacts {
@@ -21,7 +21,7 @@ export interface AppEnv {
 		principal: Principal;
 		/** Set on device endpoints: the calling device, checked active and of its model. */
 		device: Device;
-		/** Set on device endpoints that serve the current firmware, read with the device. */
-		currentVersion: VersionRow | null;
+		/** Set on device endpoints: the device and its target version, as one read of them. */
+		deviceContext: DeviceContext;
 	};
 }

@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from "hono";
-import { type Device, getDevice, getDeviceAndCurrentVersion } from "../db/devices";
 import { AppError, Forbidden, NotFound, Unauthorized } from "../errors";
 import type { AppEnv } from "../hono-env";
 import { parseDeviceClientId } from "../lib/identifiers";
+import { deviceContextOf, forgetDeviceContexts } from "../services/device-context";
 import { verifyAuthorization } from "./verify-token";
 
 /** Names the operation for metrics and logs; first in every route's middleware. */
@@ -15,7 +15,12 @@ export const operation =
 		await next();
 	};
 
-/** Lets the request through when the token carries one of the roles (`admin` always does). */
+/**
+ * Lets the request through when the token carries one of the roles (`admin` always does). A
+ * request that may change something (any method but GET and HEAD) makes this isolate forget
+ * the device contexts it remembers once it is done, so its effect on devices is immediate here
+ * and within DEVICE_CACHE_SECONDS everywhere else.
+ */
 export const requireRoles =
 	(...roles: string[]): MiddlewareHandler<AppEnv> =>
 	async (c, next) => {
@@ -30,54 +35,48 @@ export const requireRoles =
 			);
 		}
 		c.set("principal", principal);
-		await next();
+		const writes = c.req.method !== "GET" && c.req.method !== "HEAD";
+		try {
+			await next();
+		} finally {
+			if (writes) forgetDeviceContexts();
+		}
 	};
 
 /**
  * Device endpoints: the token's azp/client_id names `iotdevice-<model>-<key>`; the device must
- * exist (404), be active (403) and belong to that model (401). `withCurrentVersion` reads the
- * model's current version (`currentVersion`) in the same D1 round trip as the device: the
- * download and version-check endpoints, the ones devices call most, then cost one round trip.
+ * exist (404), be active (403) and belong to that model (401). The device and its target
+ * version come from the device context (one D1 read per device per DEVICE_CACHE_SECONDS).
  */
-export const requireDevice =
-	(withCurrentVersion: boolean): MiddlewareHandler<AppEnv> =>
-	async (c, next) => {
-		const principal = await authenticate(c);
-		const id = principal.clientId ? parseDeviceClientId(principal.clientId) : null;
-		if (!id) {
-			throw authFailure(
-				c,
-				new Forbidden("NOT_A_DEVICE", "This endpoint is for devices; the token names no device."),
-			);
-		}
-		let device: Device | null;
-		if (withCurrentVersion) {
-			const found = await getDeviceAndCurrentVersion(c.env.DB, id.deviceKey, id.modelCode);
-			device = found.device;
-			c.set("currentVersion", found.currentVersion);
-		} else {
-			device = await getDevice(c.env.DB, id.deviceKey);
-		}
-		if (!device) {
-			throw authFailure(
-				c,
-				new NotFound("DEVICE_NOT_FOUND", "The token's device is not registered."),
-			);
-		}
-		if (!device.active) {
-			throw authFailure(c, new Forbidden("DEVICE_INACTIVE", "The token's device is deactivated."));
-		}
-		if (device.model_code !== id.modelCode) {
-			throw authFailure(
-				c,
-				new Unauthorized("DEVICE_MODEL_MISMATCH", "The token's device belongs to another model."),
-			);
-		}
-		c.set("principal", principal);
-		c.set("device", device);
-		c.get("facts").model = device.model_code;
-		await next();
-	};
+export const requireDevice: MiddlewareHandler<AppEnv> = async (c, next) => {
+	const principal = await authenticate(c);
+	const id = principal.clientId ? parseDeviceClientId(principal.clientId) : null;
+	if (!id) {
+		throw authFailure(
+			c,
+			new Forbidden("NOT_A_DEVICE", "This endpoint is for devices; the token names no device."),
+		);
+	}
+	const context = await deviceContextOf(c.env, id);
+	const device = context.device;
+	if (!device) {
+		throw authFailure(c, new NotFound("DEVICE_NOT_FOUND", "The token's device is not registered."));
+	}
+	if (!device.active) {
+		throw authFailure(c, new Forbidden("DEVICE_INACTIVE", "The token's device is deactivated."));
+	}
+	if (device.model_code !== id.modelCode) {
+		throw authFailure(
+			c,
+			new Unauthorized("DEVICE_MODEL_MISMATCH", "The token's device belongs to another model."),
+		);
+	}
+	c.set("principal", principal);
+	c.set("device", device);
+	c.set("deviceContext", context);
+	c.get("facts").model = device.model_code;
+	await next();
+};
 
 async function authenticate(c: Parameters<MiddlewareHandler<AppEnv>>[0]) {
 	try {
@@ -96,10 +95,7 @@ function authFailure(c: Parameters<MiddlewareHandler<AppEnv>>[0], err: AppError)
 /** Route middleware: the operation's name, then the check of who may call it. */
 export const forAdmins = (name: string) => [operation(name), requireRoles("admin")];
 export const forPipelines = (name: string) => [operation(name), requireRoles("pipeline")];
-export const forDevices = (name: string, options: { withCurrentVersion?: boolean } = {}) => [
-	operation(name),
-	requireDevice(options.withCurrentVersion ?? false),
-];
+export const forDevices = (name: string) => [operation(name), requireDevice];
 
 /** The OpenAPI security requirement of every protected route. */
 export const bearerSecurity = [{ bearerAuth: [] }];

@@ -1,7 +1,6 @@
 import { deviceClientId } from "../lib/identifiers";
-import { selectCurrentVersion, type VersionRow } from "./firmware-versions";
 
-interface DeviceRow {
+export interface DeviceRow {
 	key: string;
 	model_code: string;
 	name: string | null;
@@ -54,26 +53,6 @@ function selectDevice(db: D1Database, key: string): D1PreparedStatement {
 export async function getDevice(db: D1Database, key: string): Promise<Device | null> {
 	const row = await selectDevice(db, key).first<DeviceRow>();
 	return row ? toDevice(row) : null;
-}
-
-/**
- * The device and the current version of the model its token names, in one round trip to D1
- * (the version only means something once the device is found to belong to that model).
- */
-export async function getDeviceAndCurrentVersion(
-	db: D1Database,
-	key: string,
-	modelCode: string,
-): Promise<{ device: Device | null; currentVersion: VersionRow | null }> {
-	const [device, version] = await db.batch<DeviceRow | VersionRow>([
-		selectDevice(db, key),
-		selectCurrentVersion(db, modelCode),
-	]);
-	const row = device?.results[0] as DeviceRow | undefined;
-	return {
-		device: row ? toDevice(row) : null,
-		currentVersion: (version?.results[0] as VersionRow | undefined) ?? null,
-	};
 }
 
 /**

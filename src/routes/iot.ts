@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forDevices } from "../auth/middleware";
-import { getVersionBySha256 } from "../db/firmware-versions";
 import { NotFound } from "../errors";
 import { errorResponses, jsonContent } from "../schemas/common";
 import { DeviceFirmwareVersion, imageResponses, ShaParam } from "../schemas/firmware";
+import { versionForDevice } from "../services/device-context";
 import { serveImage } from "../services/firmware-download";
 import { countBytes, deferTo } from "./context";
 import { createRouter } from "./router";
@@ -22,11 +22,11 @@ export const iotRoutes = createRouter()
 			tags,
 			security: bearerSecurity,
 			summary: "The current app image of the device's model (GET or HEAD, ranges, ETag)",
-			middleware: forDevices("iot_get_firmware", { withCurrentVersion: true }),
+			middleware: forDevices("iot_get_firmware"),
 			responses: { ...imageResponses, ...errorResponses(401, 403, 404, 416) },
 		}),
 		async (c) => {
-			const row = c.get("currentVersion");
+			const row = c.get("deviceContext").target;
 			if (!row) throw noFirmware();
 			return serveImage(c.env, c.req.raw, row, {
 				immutable: false,
@@ -48,7 +48,8 @@ export const iotRoutes = createRouter()
 		}),
 		async (c) => {
 			const { sha256 } = c.req.valid("param");
-			const row = await getVersionBySha256(c.env.DB, c.get("device").model_code, sha256);
+			const context = c.get("deviceContext");
+			const row = await versionForDevice(c.env, context, c.get("device").model_code, sha256);
 			if (!row) throw noFirmware();
 			return serveImage(c.env, c.req.raw, row, {
 				immutable: true,
@@ -64,14 +65,14 @@ export const iotRoutes = createRouter()
 			tags,
 			security: bearerSecurity,
 			summary: "The current firmware version of the device's model",
-			middleware: forDevices("iot_get_firmware_version", { withCurrentVersion: true }),
+			middleware: forDevices("iot_get_firmware_version"),
 			responses: {
 				200: jsonContent(DeviceFirmwareVersion, "The current version (nulls when none)"),
 				...errorResponses(401, 403, 404),
 			},
 		}),
 		async (c) => {
-			const row = c.get("currentVersion");
+			const row = c.get("deviceContext").target;
 			return c.json(
 				{
 					firmware_version: row?.version ?? null,

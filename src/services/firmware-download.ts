@@ -1,4 +1,4 @@
-import type { VersionRow } from "../db/firmware-versions";
+import type { ServedVersion } from "../db/firmware-versions";
 import type { Env } from "../env";
 import { AppError, NotFound } from "../errors";
 import { etagFor, ifNoneMatchMatches, ifRangeAllowsRange } from "../lib/http-conditional";
@@ -24,7 +24,7 @@ export interface DownloadOptions {
 export async function serveImage(
 	env: Env,
 	request: Request,
-	row: VersionRow,
+	row: ServedVersion,
 	options: DownloadOptions,
 ): Promise<Response> {
 	const headers = baseHeaders(row, options.immutable);
@@ -83,7 +83,7 @@ export async function serveImage(
 	return new Response(body, { status, headers });
 }
 
-function rangeFor(request: Request, row: VersionRow): RangeDecision {
+function rangeFor(request: Request, row: ServedVersion): RangeDecision {
 	const header = request.headers.get("range");
 	if (header === null) return { kind: "full" };
 	if (!ifRangeAllowsRange(request.headers.get("if-range"), etagFor(row.sha256))) {
@@ -92,7 +92,7 @@ function rangeFor(request: Request, row: VersionRow): RangeDecision {
 	return parseRange(header, row.size);
 }
 
-function baseHeaders(row: VersionRow, immutable: boolean): Headers {
+function baseHeaders(row: ServedVersion, immutable: boolean): Headers {
 	return new Headers({
 		"content-type": "application/octet-stream",
 		"content-disposition": `attachment; filename="firmware-${row.model_code}.bin"`,
