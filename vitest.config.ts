@@ -38,7 +38,7 @@ export default defineConfig({
 					name: "e2e",
 					include: ["test/e2e/**/*.test.ts"],
 					environment: "node",
-					globalSetup: ["./test/e2e/global-setup.ts"],
+					globalSetup: ["./test/e2e/global-setup.ts", "./test/e2e/console/global-setup.ts"],
 					testTimeout: 60_000,
 					hookTimeout: 120_000,
 				},

@@ -1,10 +1,14 @@
 // The local development identity: an ES256 key generated on first use and kept in .dev/
-// (git-ignored). `npm start` trusts its public half; `npm run token` signs with it.
+// (git-ignored). `npm start` trusts its public half and runs the local OpenID provider
+// (local-idp.mjs) with it for the console's sign-in; `npm run token` signs with it.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from "jose";
 
-export const LOCAL_ISSUER = "http://127.0.0.1/ota-edge-local";
+/** Where the local OpenID provider listens; its URL is the issuer of every local token. */
+export const LOCAL_IDP_PORT = Number(process.env.IDP_PORT ?? 8786);
+export const LOCAL_ISSUER = `http://127.0.0.1:${LOCAL_IDP_PORT}`;
 export const LOCAL_AUDIENCE = "ota-edge";
+export const LOCAL_CONSOLE_CLIENT_ID = "ota-edge-console";
 const DIR = new URL("../.dev/", import.meta.url);
 const KEY_FILE = new URL("signing-key.json", DIR);
 

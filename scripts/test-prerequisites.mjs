@@ -1,8 +1,9 @@
 // Runs before `npm test`: the suite needs a few programs beside Node — mosquitto (a private
 // broker for the MQTT tests), dash (upload.sh runs under it), zip, curl, jq and git (the
-// synthetic ESP-IDF projects of the upload-script tests). Missing ones are installed from
-// Debian's packages when that is possible (root with apt-get), else named with the command
-// that installs them.
+// synthetic ESP-IDF projects of the upload-script tests), and Chromium (the console's browser
+// tests drive it with playwright-core, which downloads no browser). Missing ones are installed
+// from Debian's packages when that is possible (root with apt-get), else named with the
+// command that installs them.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
@@ -13,6 +14,7 @@ const needs = {
 	curl: [null, "curl"],
 	jq: [null, "jq"],
 	git: [null, "git"],
+	chromium: [process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", "chromium"],
 };
 
 const onPath = (name) => spawnSync("sh", ["-c", `command -v ${name}`]).status === 0;

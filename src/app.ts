@@ -4,6 +4,7 @@ import type { AppEnv } from "./hono-env";
 import { errorResponse } from "./http/error-response";
 import { allowedMethods } from "./http/method-not-allowed";
 import { requestLog } from "./http/request-log";
+import { consoleRoutes } from "./routes/console";
 import { coredumpAdminRoutes } from "./routes/coredumps-admin";
 import { coredumpDeviceRoutes } from "./routes/coredumps-device";
 import { deviceModelRoutes } from "./routes/device-models";
@@ -27,6 +28,7 @@ app.route("/", iotRoutes);
 app.route("/", uploadScriptRoutes);
 app.route("/", coredumpAdminRoutes);
 app.route("/", coredumpDeviceRoutes);
+app.route("/", consoleRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
 	type: "http",
@@ -43,15 +45,15 @@ app.doc31("/api/openapi.json", {
 });
 
 app.notFound((c) => {
-	const allow = allowedMethods(app as never, c.req.path);
+	const allow = allowedMethods(app, c.req.path);
 	if (allow.length > 0) {
 		c.header("Allow", allow.join(", "));
 		return errorResponse(
-			new AppError(405, "METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here.`, { allow }),
+			new AppError("METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here.`, { allow }),
 			c,
 		);
 	}
-	return errorResponse(new AppError(404, "ROUTE_NOT_FOUND", "There is no such endpoint."), c);
+	return errorResponse(new AppError("ROUTE_NOT_FOUND", "There is no such endpoint."), c);
 });
 
 app.onError(errorResponse);

@@ -13,6 +13,10 @@ export interface Env {
 	OIDC_TOKEN_URL?: string;
 	OIDC_CLOCK_SKEW_SECONDS?: string;
 	PUBLIC_BASE_URL?: string;
+	/** The operator console's OIDC client (public, authorization code + PKCE); empty: no sign-in. */
+	OIDC_CONSOLE_CLIENT_ID?: string;
+	/** Scopes the console asks for; default `openid profile`. */
+	OIDC_CONSOLE_SCOPE?: string;
 
 	MQTT_URL?: string;
 	MQTT_USERNAME?: string;

@@ -1,3 +1,5 @@
+import type { AnalysisErrorCode } from "./lib/coredump/analysis";
+
 /**
  * Every error code a client can receive, with its HTTP status and meaning. Codes are stable:
  * clients branch on them. The OpenAPI document and the README list these; a test checks that
@@ -39,6 +41,12 @@ export const ERROR_CODES = {
 		"No issuer, audience or keys are configured: protected endpoints are closed.",
 	],
 	AUTH_UNAVAILABLE: [503, "The identity provider's keys or discovery document could not be read."],
+	// Operator console sign-in
+	CONSOLE_NOT_CONFIGURED: [
+		503,
+		"Console sign-in is off: OIDC_CONSOLE_CLIENT_ID (and OIDC_ISSUER) are not set.",
+	],
+	SIGN_IN_REFUSED: [400, "The identity provider refused the console's code or refresh token."],
 	// Models and devices
 	MODEL_NOT_FOUND: [404, "No device model has that code."],
 	MODEL_EXISTS: [409, "A device model with that code exists."],
@@ -145,3 +153,16 @@ export const METRIC_ONLY_STATUSES = [
 	"MQTT_CONNECTION_LOST",
 	"MQTT_PROTOCOL_ERROR",
 ] as const;
+
+// --- crash analysis (dump branch) ---
+/**
+ * Why a core dump could not be analysed: the `error_code` of a `failed` analysis (SPEC §10),
+ * stored with the analysis and shown by the API; never the code of an HTTP error answer.
+ */
+export const ANALYSIS_ERROR_CODES = [
+	"DUMP_TRUNCATED",
+	"DUMP_CHECKSUM_MISMATCH",
+	"DUMP_FORMAT_UNKNOWN",
+	"DUMP_CORRUPT",
+] as const satisfies readonly AnalysisErrorCode[];
+// --- end crash analysis ---

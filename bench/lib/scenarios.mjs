@@ -1,6 +1,8 @@
 // The scenarios of issue 7, each a function of the run's context (`ctx`): servers, loaded
 // data, fixtures, `results` to add rows to, `log`, and the load durations.
+
 import { sha256Hex } from "./firmware.mjs";
+import { inflate } from "./inflate.mjs";
 import { isolateHeapWhile, profileWhile } from "./inspector.mjs";
 import { alternate } from "./load.mjs";
 import { measurePeak } from "./proc.mjs";
@@ -347,4 +349,5 @@ export const SCENARIOS = {
 	fallback,
 	profile,
 	anatomy,
+	inflate,
 };

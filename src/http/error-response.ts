@@ -1,10 +1,11 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ErrorCode } from "../error-codes";
 import { AppError } from "../errors";
 import type { AppEnv } from "../hono-env";
 
-const HTTP_EXCEPTION_CODES: Record<number, [string, string]> = {
+/** The framework's own refusals (JSON body parsing and limits), as registered codes. */
+const HTTP_EXCEPTION_CODES: Record<number, [ErrorCode, string]> = {
 	400: ["INVALID_JSON", "The request body is not valid JSON."],
 	413: ["PAYLOAD_TOO_LARGE", "The request body is too large."],
 	415: ["UNSUPPORTED_MEDIA_TYPE", "The request body must be application/json."],
@@ -23,7 +24,7 @@ export function errorResponse(err: Error, c: Context<AppEnv>): Response {
 		);
 	}
 	const { status, code, message, details, headers } =
-		appError ?? new AppError(500, "INTERNAL_ERROR", "Something went wrong on our side.");
+		appError ?? new AppError("INTERNAL_ERROR", "Something went wrong on our side.");
 	c.get("facts").code = code;
 	for (const [name, value] of Object.entries(headers ?? {})) c.header(name, value);
 	const body = details ? { error: message, code, details } : { error: message, code };
@@ -32,12 +33,8 @@ export function errorResponse(err: Error, c: Context<AppEnv>): Response {
 
 function toAppError(err: Error): AppError | null {
 	if (err instanceof AppError) return err;
-	if (err instanceof HTTPException) {
-		const [code, message] = HTTP_EXCEPTION_CODES[err.status] ?? [
-			`HTTP_${err.status}`,
-			err.message || "The request could not be handled.",
-		];
-		return new AppError(err.status as ContentfulStatusCode, code, message);
-	}
-	return null;
+	// Any other framework refusal is unexpected: logged and answered as one, never with a code
+	// that is not registered.
+	const known = err instanceof HTTPException ? HTTP_EXCEPTION_CODES[err.status] : undefined;
+	return known ? new AppError(...known) : null;
 }

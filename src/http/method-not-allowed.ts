@@ -1,10 +1,13 @@
-import type { Hono } from "hono";
+/** What is needed of an app: the routes it has mounted. */
+interface MountedRoutes {
+	readonly routes: readonly { method: string; path: string }[];
+}
 
 /**
  * Hono answers an unregistered method with its not-found handler; this finds the methods a
  * path does have, so that case can be a 405 with `Allow` instead of a 404.
  */
-export function allowedMethods(app: Hono<never>, path: string): string[] {
+export function allowedMethods(app: MountedRoutes, path: string): string[] {
 	const methods = new Set<string>();
 	for (const route of app.routes) {
 		if (route.method === "ALL") continue;

@@ -29,7 +29,8 @@ export const requestLog: MiddlewareHandler<AppEnv> = async function requestLog(c
 	if (facts.operation) {
 		recordDataPoint(c.env, {
 			operation: facts.operation,
-			status: facts.code ?? (status < 400 ? "ok" : `HTTP_${status}`),
+			// Every error answer comes from errorResponse, which names its code.
+			status: facts.code ?? (status < 400 ? "ok" : "INTERNAL_ERROR"),
 			model: facts.model,
 			durationMs,
 			bytes: facts.bytes,

@@ -1,4 +1,4 @@
-import { AppError, BadRequest } from "../errors";
+import { AppError, BadRequest, type CodeWithStatus } from "../errors";
 import type { ZipEntry } from "./zip/central-directory";
 
 /** The five entries of a firmware bundle (SPEC §6.2), each as its central directory declares it. */
@@ -64,11 +64,15 @@ export function checkBundleLayout(
 	return bundle;
 }
 
-function checkSize(entry: ZipEntry, limit: number, code = "BUNDLE_ENTRY_TOO_LARGE"): void {
+function checkSize(
+	entry: ZipEntry,
+	limit: number,
+	code: CodeWithStatus<413> = "BUNDLE_ENTRY_TOO_LARGE",
+): void {
 	const size = entry.uncompressedSize;
 	if (size <= limit) return;
 	const message = `${quoted(entry.name)} declares ${size} bytes; at most ${limit} are allowed.`;
-	throw new AppError(413, code, message, { entry: entry.name, declared_size: size, limit });
+	throw new AppError(code, message, { entry: entry.name, declared_size: size, limit });
 }
 
 function layoutMessage(

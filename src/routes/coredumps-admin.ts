@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forAdmins } from "../auth/middleware";
+import { sendBinary } from "../http/binary-response";
 import { errorResponses, jsonContent } from "../schemas/common";
 import {
 	CoredumpList,
@@ -12,11 +13,9 @@ import {
 	deleteAllCoredumps,
 	deleteOneCoredump,
 	downloadCoredump,
-	getCoredumpRowOrThrow,
+	getDeviceCoredump,
 	listDeviceCoredumps,
-	toCoredump,
 } from "../services/coredumps";
-import { countBytes } from "./context";
 import { createRouter } from "./router";
 
 const tags = ["Core dumps (admin)"];
@@ -58,9 +57,9 @@ export const coredumpAdminRoutes = createRouter()
 		}),
 		async (c) => {
 			const { key, id } = c.req.valid("param");
-			const row = await getCoredumpRowOrThrow(c.env.DB, key, id);
-			c.get("facts").model = row.model_code;
-			return c.json(toCoredump(row), 200);
+			const coredump = await getDeviceCoredump(c.env.DB, key, id);
+			c.get("facts").model = coredump.model_code;
+			return c.json(coredump, 200);
 		},
 	)
 	.openapi(
@@ -76,9 +75,7 @@ export const coredumpAdminRoutes = createRouter()
 		}),
 		async (c) => {
 			const { key, id } = c.req.valid("param");
-			const res = await downloadCoredump(c.env, key, id);
-			countBytes(c)(Number(res.headers.get("content-length")));
-			return res as never;
+			return sendBinary(c, await downloadCoredump(c.env, key, id));
 		},
 	)
 	.openapi(

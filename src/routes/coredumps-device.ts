@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forDevices } from "../auth/middleware";
 import { limitsOf } from "../env";
+import { uploadBodyOf } from "../http/upload-body";
 import { errorResponses, jsonContent } from "../schemas/common";
 import { CoredumpUploaded, CoredumpUploadQuery, coredumpUploadBody } from "../schemas/coredumps";
 import { uploadCoredump } from "../services/coredump-upload";
@@ -32,7 +33,7 @@ export const coredumpDeviceRoutes = createRouter().openapi(
 			limitsOf(c.env),
 			c.get("device"),
 			c.req.valid("query"),
-			c.req.raw,
+			uploadBodyOf(c.req.raw),
 		);
 		c.get("facts").bytes = stored.size;
 		return c.json({ status: "ok" as const, filename: stored.filename, id: stored.id }, 201);

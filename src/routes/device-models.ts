@@ -1,8 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { bearerSecurity, forAdmins } from "../auth/middleware";
-import { listModels } from "../db/device-models";
-import { PayloadTooLarge } from "../errors";
+import { jsonBodyLimit } from "../http/json-body-limit";
 import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
 import {
 	CreateDeviceModel,
@@ -10,15 +8,15 @@ import {
 	DeviceModelSchema,
 	PatchDeviceModel,
 } from "../schemas/device-models";
-import { createModel, deleteModel, getModelOrThrow, patchModel } from "../services/device-models";
+import {
+	createModel,
+	deleteModel,
+	getModelOrThrow,
+	listDeviceModels,
+	patchModel,
+} from "../services/device-models";
 import { createRouter } from "./router";
 
-export const jsonBodyLimit = bodyLimit({
-	maxSize: 64 * 1024,
-	onError: () => {
-		throw new PayloadTooLarge(64 * 1024, "JSON body");
-	},
-});
 const tags = ["Device models"];
 
 export const deviceModelRoutes = createRouter()
@@ -33,7 +31,7 @@ export const deviceModelRoutes = createRouter()
 			responses: { 200: jsonContent(DeviceModelList, "The models"), ...errorResponses(401, 403) },
 		}),
 		async (c) => {
-			const deviceModels = await listModels(c.env.DB);
+			const deviceModels = await listDeviceModels(c.env.DB);
 			return c.json({ device_models: deviceModels, count: deviceModels.length }, 200);
 		},
 	)

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forAdmins } from "../auth/middleware";
-import { listDevices } from "../db/devices";
+import { jsonBodyLimit } from "../http/json-body-limit";
 import { errorResponses, jsonContent } from "../schemas/common";
 import {
 	CreateDevice,
@@ -10,8 +10,13 @@ import {
 	DeviceSchema,
 	PatchDevice,
 } from "../schemas/devices";
-import { createDevice, deleteDevice, getDeviceOrThrow, patchDevice } from "../services/devices";
-import { jsonBodyLimit } from "./device-models";
+import {
+	createDevice,
+	deleteDevice,
+	getDeviceOrThrow,
+	listDevicesOf,
+	patchDevice,
+} from "../services/devices";
 import { createRouter } from "./router";
 
 const tags = ["Devices"];
@@ -31,7 +36,7 @@ export const deviceRoutes = createRouter()
 		async (c) => {
 			const { model } = c.req.valid("query");
 			c.get("facts").model = model;
-			const devices = await listDevices(c.env.DB, model);
+			const devices = await listDevicesOf(c.env.DB, model);
 			return c.json({ devices, count: devices.length }, 200);
 		},
 	)

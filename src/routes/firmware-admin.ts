@@ -1,7 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forAdmins } from "../auth/middleware";
-import { limitsOf } from "../env";
-import { NotFound } from "../errors";
+import { sendBinary } from "../http/binary-response";
 import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
 import { DeviceModelSchema } from "../schemas/device-models";
 import {
@@ -11,17 +10,17 @@ import {
 	UploadResultSchema,
 	VersionParams,
 } from "../schemas/firmware";
-import { getModelOrThrow } from "../services/device-models";
-import { serveImage } from "../services/firmware-download";
-import { uploadFirmware } from "../services/firmware-upload";
 import {
 	activate,
+	bundleDownload,
 	currentVersionOrThrow,
 	deleteVersion,
-	getVersionOrThrow,
+	modelVersionOrThrow,
 	versionHistory,
 } from "../services/firmware-versions";
-import { countBytes, deferTo } from "./context";
+import { deferTo } from "./context";
+import { answerUpload } from "./firmware-upload";
+import { answerImage } from "./image-answer";
 import { createRouter } from "./router";
 
 const tags = ["Firmware (admin)"];
@@ -43,15 +42,7 @@ export const firmwareAdminRoutes = createRouter()
 			},
 		}),
 		async (c) => {
-			const { code } = c.req.valid("param");
-			const facts = c.get("facts");
-			facts.model = code;
-			const result = await uploadFirmware(c.env, limitsOf(c.env), code, c.req.raw, {
-				defer: deferTo(c),
-				onFormat: () => {},
-				onReceived: countBytes(c),
-			});
-			return c.json(result, 200);
+			return answerUpload(c, c.req.valid("param").code);
 		},
 	)
 	.openapi(
@@ -69,11 +60,7 @@ export const firmwareAdminRoutes = createRouter()
 			const { code } = c.req.valid("param");
 			c.get("facts").model = code;
 			const row = await currentVersionOrThrow(c.env.DB, code);
-			return serveImage(c.env, c.req.raw, row, {
-				immutable: false,
-				defer: deferTo(c),
-				onBytes: countBytes(c),
-			}) as never;
+			return answerImage(c, row, false);
 		},
 	)
 	.openapi(
@@ -111,13 +98,8 @@ export const firmwareAdminRoutes = createRouter()
 		async (c) => {
 			const { code, version } = c.req.valid("param");
 			c.get("facts").model = code;
-			await getModelOrThrow(c.env.DB, code);
-			const row = await getVersionOrThrow(c.env.DB, code, version);
-			return serveImage(c.env, c.req.raw, row, {
-				immutable: true,
-				defer: deferTo(c),
-				onBytes: countBytes(c),
-			}) as never;
+			const row = await modelVersionOrThrow(c.env.DB, code, version);
+			return answerImage(c, row, true);
 		},
 	)
 	.openapi(
@@ -137,23 +119,7 @@ export const firmwareAdminRoutes = createRouter()
 		async (c) => {
 			const { code, version } = c.req.valid("param");
 			c.get("facts").model = code;
-			await getModelOrThrow(c.env.DB, code);
-			const row = await getVersionOrThrow(c.env.DB, code, version);
-			const object = row.bundle_key ? await c.env.BLOBS.get(row.bundle_key) : null;
-			if (!object) {
-				throw new NotFound(
-					"BUNDLE_NOT_FOUND",
-					`Version '${version}' was uploaded as a bare image.`,
-				);
-			}
-			c.get("facts").bytes = object.size;
-			return new Response(object.body, {
-				headers: {
-					"content-type": "application/zip",
-					"content-length": String(object.size),
-					"content-disposition": `attachment; filename="firmware-${code}-${version}.zip"`,
-				},
-			}) as never;
+			return sendBinary(c, await bundleDownload(c.env, code, version));
 		},
 	)
 	.openapi(
@@ -173,12 +139,7 @@ export const firmwareAdminRoutes = createRouter()
 		async (c) => {
 			const { code, version } = c.req.valid("param");
 			c.get("facts").model = code;
-			await activate(c.env, code, version, deferTo(c));
-			// The change is committed: a failed read of the answer is retried, not reported.
-			const model = await getModelOrThrow(c.env.DB, code).catch(() =>
-				getModelOrThrow(c.env.DB, code),
-			);
-			return c.json(model, 200);
+			return c.json(await activate(c.env, code, version, deferTo(c)), 200);
 		},
 	)
 	.openapi(

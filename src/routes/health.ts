@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jsonContent } from "../schemas/common";
+import { checkStorage } from "../services/health";
 import { createRouter } from "./router";
 
 const Check = z.object({ ok: z.boolean(), error: z.string().optional() });
@@ -21,22 +22,8 @@ export const healthRoutes = createRouter().openapi(
 		},
 	}),
 	async (c) => {
-		const [d1, r2] = await Promise.all([
-			probe(() => c.env.DB.prepare("SELECT 1").first()),
-			probe(() => c.env.BLOBS.head("health-probe")),
-		]);
-		if (d1.ok && r2.ok) return c.json({ status: "ok" as const }, 200);
-		return c.json({ status: "unavailable" as const, checks: { d1, r2 } }, 503);
+		const health = await checkStorage(c.env);
+		if (health.ok) return c.json({ status: "ok" as const }, 200);
+		return c.json({ status: "unavailable" as const, checks: health.checks }, 503);
 	},
 );
-
-async function probe(check: () => Promise<unknown>): Promise<z.infer<typeof Check>> {
-	try {
-		await check();
-		return { ok: true };
-	} catch (err) {
-		// The reason stays in the logs: storage errors never reach a client.
-		console.error(JSON.stringify({ msg: "health check failed", error: String(err) }));
-		return { ok: false, error: "not answering" };
-	}
-}

@@ -1,18 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forDevices } from "../auth/middleware";
-import { NotFound } from "../errors";
 import { errorResponses, jsonContent } from "../schemas/common";
 import { DeviceFirmwareVersion, imageResponses, ShaParam } from "../schemas/firmware";
 import { versionForDevice } from "../services/device-context";
-import { serveImage } from "../services/firmware-download";
-import { countBytes, deferTo } from "./context";
+import { noFirmwareForDevice } from "../services/firmware-versions";
+import { answerImage } from "./image-answer";
 import { createRouter } from "./router";
 
 const tags = ["Devices (OTA)"];
-
-function noFirmware(): NotFound {
-	return new NotFound("FIRMWARE_NOT_FOUND", "There is no firmware for this device's model.");
-}
 
 export const iotRoutes = createRouter()
 	.openapi(
@@ -27,12 +22,8 @@ export const iotRoutes = createRouter()
 		}),
 		async (c) => {
 			const row = c.get("deviceContext").target;
-			if (!row) throw noFirmware();
-			return serveImage(c.env, c.req.raw, row, {
-				immutable: false,
-				defer: deferTo(c),
-				onBytes: countBytes(c),
-			}) as never;
+			if (!row) throw noFirmwareForDevice();
+			return answerImage(c, row, false);
 		},
 	)
 	.openapi(
@@ -50,12 +41,8 @@ export const iotRoutes = createRouter()
 			const { sha256 } = c.req.valid("param");
 			const context = c.get("deviceContext");
 			const row = await versionForDevice(c.env, context, c.get("device").model_code, sha256);
-			if (!row) throw noFirmware();
-			return serveImage(c.env, c.req.raw, row, {
-				immutable: true,
-				defer: deferTo(c),
-				onBytes: countBytes(c),
-			}) as never;
+			if (!row) throw noFirmwareForDevice();
+			return answerImage(c, row, true);
 		},
 	)
 	.openapi(

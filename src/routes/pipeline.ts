@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, forPipelines } from "../auth/middleware";
-import { limitsOf } from "../env";
 import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
 import {
 	firmwareUploadBody,
@@ -8,8 +7,7 @@ import {
 	UploadResultSchema,
 } from "../schemas/firmware";
 import { getModelOrThrow } from "../services/device-models";
-import { uploadFirmware } from "../services/firmware-upload";
-import { countBytes, deferTo } from "./context";
+import { answerUpload } from "./firmware-upload";
 import { createRouter } from "./router";
 
 const tags = ["Pipeline"];
@@ -30,17 +28,7 @@ export const pipelineRoutes = createRouter()
 			},
 		}),
 		async (c) => {
-			const { code } = c.req.valid("param");
-			const facts = c.get("facts");
-			facts.model = code;
-			const result = await uploadFirmware(c.env, limitsOf(c.env), code, c.req.raw, {
-				defer: deferTo(c),
-				onFormat: (format) => {
-					if (format === "zip") facts.operation = "pipeline_upload_firmware_zip";
-				},
-				onReceived: countBytes(c),
-			});
-			return c.json(result, 200);
+			return answerUpload(c, c.req.valid("param").code, "pipeline_upload_firmware_zip");
 		},
 	)
 	.openapi(

@@ -3,8 +3,15 @@ import { deleteCoredumpsBeyond, getCoredump, insertCoredump } from "../db/coredu
 import type { Device } from "../db/devices";
 import type { Env, Limits } from "../env";
 import { AppError } from "../errors";
-import { checkDeclaredLength, declaredLength, readLimited } from "../http/request-body";
+import { randomBase32 } from "../lib/base32";
 import { sha256Hex } from "../lib/hex";
+import {
+	checkDeclaredLength,
+	declaredLength,
+	readLimited,
+	type UploadBody,
+} from "../lib/upload-body";
+import { putCoredumpObject } from "../storage/coredump-objects";
 import { coredumpKey } from "../storage/keys";
 import { deleteKeys } from "../storage/objects";
 import { deviceNotFound } from "./devices";
@@ -17,7 +24,6 @@ import { deviceNotFound } from "./devices";
  */
 
 const WHAT = "core dump";
-const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
 
 export interface CoredumpQuery {
 	chip: string;
@@ -35,11 +41,11 @@ export async function uploadCoredump(
 	limits: Limits,
 	device: Device,
 	query: CoredumpQuery,
-	request: Request,
+	upload: UploadBody,
 ): Promise<StoredCoredump> {
 	await checkRateLimit(env, device.key, limits.coredumpRetryAfterSeconds);
-	checkDeclaredLength(declaredLength(request), limits.coredumpMaxBytes, WHAT);
-	const bytes = await readLimited(request.body, limits.coredumpMaxBytes, WHAT);
+	checkDeclaredLength(declaredLength(upload), limits.coredumpMaxBytes, WHAT);
+	const bytes = await readLimited(upload.stream, limits.coredumpMaxBytes, WHAT);
 	const sha256 = await sha256Hex(bytes);
 
 	const now = new Date();
@@ -57,17 +63,13 @@ export async function uploadCoredump(
 		uploaded_at: now.toISOString(),
 	};
 	try {
-		await env.BLOBS.put(row.object_key, bytes, {
+		await putCoredumpObject(env.BLOBS, row.object_key, bytes, {
+			chip: row.chip,
+			firmware_version: row.firmware_version,
+			device_key: row.device_key,
+			model_code: row.model_code,
+			uploaded_at: row.uploaded_at,
 			sha256,
-			httpMetadata: { contentType: "application/octet-stream" },
-			customMetadata: {
-				chip: row.chip,
-				firmware_version: row.firmware_version,
-				device_key: row.device_key,
-				model_code: row.model_code,
-				uploaded_at: row.uploaded_at,
-				sha256,
-			},
 		});
 	} catch (err) {
 		// A put whose answer was lost may have stored the object after all.
@@ -88,9 +90,7 @@ export function coredumpFilename(at: Date): string {
 	const date = iso.slice(0, 10).replaceAll("-", "");
 	const time = iso.slice(11, 19).replaceAll(":", "");
 	const millis = iso.slice(20, 23);
-	let random = "";
-	for (const byte of crypto.getRandomValues(new Uint8Array(16))) random += BASE32[byte & 31];
-	return `coredump_${date}T${time}_${millis}${random}Z.dmp`;
+	return `coredump_${date}T${time}_${millis}${randomBase32(16)}Z.dmp`;
 }
 
 /**
@@ -109,7 +109,6 @@ async function checkRateLimit(env: Env, deviceKey: string, retryAfter: number): 
 	}
 	if (allowed) return;
 	throw new AppError(
-		429,
 		"RATE_LIMITED",
 		`This device is sending core dumps too often; try again in ${retryAfter} seconds.`,
 		{ retry_after_seconds: retryAfter },
@@ -138,11 +137,7 @@ async function indexOrRemove(env: Env, row: CoredumpRow): Promise<void> {
 			}),
 		);
 		if (stored === null) await removeObject(env.BLOBS, row.object_key);
-		throw new AppError(
-			503,
-			"COREDUMP_NOT_STORED",
-			"The core dump could not be stored; send it again.",
-		);
+		throw new AppError("COREDUMP_NOT_STORED", "The core dump could not be stored; send it again.");
 	}
 	if (!indexed) {
 		await removeObject(env.BLOBS, row.object_key);
@@ -152,7 +147,7 @@ async function indexOrRemove(env: Env, row: CoredumpRow): Promise<void> {
 
 async function removeObject(bucket: R2Bucket, key: string): Promise<void> {
 	try {
-		await bucket.delete(key);
+		await deleteKeys(bucket, [key]);
 	} catch (err) {
 		console.error(JSON.stringify({ msg: "orphaned core dump object", key, error: String(err) }));
 	}

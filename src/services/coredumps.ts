@@ -2,7 +2,8 @@ import type { CoredumpRow } from "../db/coredumps";
 import * as coredumps from "../db/coredumps";
 import type { Env } from "../env";
 import { NotFound } from "../errors";
-import { deleteKeys } from "../storage/objects";
+import { deleteKeys, openObject } from "../storage/objects";
+import type { BinaryAnswer } from "./binary-answer";
 import { getDeviceOrThrow } from "./devices";
 
 /**
@@ -60,19 +61,29 @@ export async function getCoredumpRowOrThrow(
 	return row;
 }
 
+/** One dump's metadata; 404 for an unknown device or dump. */
+export async function getDeviceCoredump(
+	db: D1Database,
+	key: string,
+	id: string,
+): Promise<Coredump> {
+	return toCoredump(await getCoredumpRowOrThrow(db, key, id));
+}
+
 /**
  * The raw bytes under their stored file name, with an exact length, streamed from R2 as they
  * are. A row whose object is missing is reported as a missing dump and logged for operators.
  */
-export async function downloadCoredump(env: Env, key: string, id: string): Promise<Response> {
+export async function downloadCoredump(env: Env, key: string, id: string): Promise<BinaryAnswer> {
 	const row = await getCoredumpRowOrThrow(env.DB, key, id);
-	const object = await env.BLOBS.get(row.object_key);
+	const object = await openObject(env.BLOBS, row.object_key);
 	if (!object) {
 		console.error(JSON.stringify({ msg: "core dump object missing", key: row.object_key }));
 		throw coredumpNotFound(key, id);
 	}
-	return new Response(object.body, {
+	return {
 		status: 200,
+		body: object.body,
 		headers: {
 			"content-type": "application/octet-stream",
 			"content-length": String(object.size),
@@ -80,7 +91,7 @@ export async function downloadCoredump(env: Env, key: string, id: string): Promi
 			etag: `"${row.sha256}"`,
 			"cache-control": "private, no-store",
 		},
-	});
+	};
 }
 
 export async function deleteOneCoredump(env: Env, key: string, id: string): Promise<void> {

@@ -5,6 +5,11 @@ import { Conflict, NotFound } from "../errors";
 import { modelCoredumpPrefix, modelFirmwarePrefix, modelStagingPrefix } from "../storage/keys";
 import { deletePrefix } from "../storage/objects";
 
+/** Every device model, ordered by code. */
+export function listDeviceModels(db: D1Database): Promise<DeviceModel[]> {
+	return models.listModels(db);
+}
+
 export async function getModelOrThrow(db: D1Database, code: string): Promise<DeviceModel> {
 	const model = await models.getModel(db, code);
 	if (!model) throw modelNotFound(code);

@@ -2,21 +2,21 @@ import type { Device } from "../db/devices";
 import * as devices from "../db/devices";
 import { nowIso } from "../db/time";
 import { NotFound } from "../errors";
+import { randomBase32 } from "../lib/base32";
 import { deviceCoredumpPrefix } from "../storage/keys";
 import { deletePrefix } from "../storage/objects";
 import { modelNotFound } from "./device-models";
 
-const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
 const KEY_ATTEMPTS = 5;
 
-/** 8 characters of base32 (lower case) from 5 random bytes: 40 bits, as SPEC §2 says. */
+/** 8 characters of base32 (lower case): 40 random bits, as SPEC §2 says. */
 export function newDeviceKey(): string {
-	const bytes = crypto.getRandomValues(new Uint8Array(5));
-	let bits = 0n;
-	for (const byte of bytes) bits = (bits << 8n) | BigInt(byte);
-	let key = "";
-	for (let i = 7; i >= 0; i--) key += BASE32[Number((bits >> BigInt(i * 5)) & 31n)];
-	return key;
+	return randomBase32(8);
+}
+
+/** Every device (ordered by model and key), or one model's (ordered by key). */
+export function listDevicesOf(db: D1Database, modelCode?: string): Promise<Device[]> {
+	return devices.listDevices(db, modelCode);
 }
 
 export async function getDeviceOrThrow(db: D1Database, key: string): Promise<Device> {

@@ -4,42 +4,41 @@ import { AppError, NotFound } from "../errors";
 import { etagFor, ifNoneMatchMatches, ifRangeAllowsRange } from "../lib/http-conditional";
 import { contentRange, parseRange, type RangeDecision, unsatisfiedRange } from "../lib/http-range";
 import { fillImageCache, matchImage } from "../storage/image-cache";
+import { openObject } from "../storage/objects";
+import type { BinaryAnswer, ImageConditions } from "./binary-answer";
 import { extractImageFromBundle } from "./firmware-fallback";
 
 export interface DownloadOptions {
 	/** Content addressed (`/firmware/{sha256}`): cacheable for a year, never changes. */
 	immutable: boolean;
 	defer: (work: Promise<unknown>) => void;
-	/** Bytes of body sent, for the request's metrics. */
-	onBytes: (bytes: number) => void;
 }
 
 /**
- * Serves an app image per SPEC §6.4: exact Content-Length (never chunked), a strong ETag of the
- * image's SHA-256, 304 for If-None-Match (also for the hash a running device reports), one
- * byte range as 206 with its end clamped, 416 with `bytes *\/total`, If-Range, and HEAD answered
- * from D1 alone. The bytes come from this location's cache when it has them, else stream from
- * R2 straight into the response (and fill the cache for the next device).
+ * Decides how an app image is served per SPEC §6.4: exact Content-Length (never chunked), a
+ * strong ETag of the image's SHA-256, 304 for If-None-Match (also for the hash a running device
+ * reports), one byte range as 206 with its end clamped, 416 with `bytes *\/total`, If-Range,
+ * and HEAD answered from D1 alone. The bytes come from this location's cache when it has them,
+ * else stream from R2 (and fill the cache for the next device).
  */
-export async function serveImage(
+export async function imageAnswer(
 	env: Env,
-	request: Request,
+	conditions: ImageConditions,
 	row: ServedVersion,
 	options: DownloadOptions,
-): Promise<Response> {
+): Promise<BinaryAnswer> {
 	const headers = baseHeaders(row, options.immutable);
-	const inm = request.headers.get("if-none-match");
+	const inm = conditions.ifNoneMatch;
 	if (
 		inm !== null &&
 		(ifNoneMatchMatches(inm, etagFor(row.sha256)) ||
 			ifNoneMatchMatches(inm, etagFor(row.partition_sha256)))
 	) {
-		return new Response(null, { status: 304, headers });
+		return { status: 304, headers, body: null };
 	}
-	const range = rangeFor(request, row);
+	const range = rangeFor(conditions, row);
 	if (range.kind === "unsatisfiable") {
 		throw new AppError(
-			416,
 			"RANGE_NOT_SATISFIABLE",
 			`The requested range is outside the ${row.size}-byte image.`,
 			{ size: row.size },
@@ -53,25 +52,22 @@ export async function serveImage(
 	}
 	const status = range.kind === "partial" ? 206 : 200;
 	const length = range.kind === "partial" ? range.length : row.size;
-	headers.set("content-length", String(length));
+	headers["content-length"] = String(length);
 	if (range.kind === "partial") {
-		headers.set("content-range", contentRange(range.offset, range.end, row.size));
+		headers["content-range"] = contentRange(range.offset, range.end, row.size);
 	}
-	if (request.method === "HEAD") return new Response(null, { status, headers });
+	if (conditions.headersOnly) return { status, headers, body: null };
 
 	const cached = await matchImage(row.sha256, range.kind === "partial" ? range : null, length);
-	if (cached) {
-		options.onBytes(length);
-		return new Response(cached, { status, headers });
-	}
-	const object = await env.BLOBS.get(
+	if (cached) return { status, headers, body: cached };
+	const object = await openObject(
+		env.BLOBS,
 		row.image_key,
-		range.kind === "partial" ? { range: { offset: range.offset, length: range.length } } : {},
+		range.kind === "partial" ? { offset: range.offset, length: range.length } : undefined,
 	);
 	if (object) {
-		options.onBytes(length);
 		options.defer(fillImageCache(env.BLOBS, row));
-		return new Response(object.body, { status, headers });
+		return { status, headers, body: object.body };
 	}
 
 	const image = await extractImageFromBundle(env, row, options.defer);
@@ -79,26 +75,22 @@ export async function serveImage(
 		throw new NotFound("FIRMWARE_NOT_FOUND", "The firmware image is not available.");
 	}
 	const body = range.kind === "partial" ? image.subarray(range.offset, range.end + 1) : image;
-	options.onBytes(body.byteLength);
-	return new Response(body, { status, headers });
+	return { status, headers, body };
 }
 
-function rangeFor(request: Request, row: ServedVersion): RangeDecision {
-	const header = request.headers.get("range");
-	if (header === null) return { kind: "full" };
-	if (!ifRangeAllowsRange(request.headers.get("if-range"), etagFor(row.sha256))) {
-		return { kind: "full" };
-	}
-	return parseRange(header, row.size);
+function rangeFor(conditions: ImageConditions, row: ServedVersion): RangeDecision {
+	if (conditions.range === null) return { kind: "full" };
+	if (!ifRangeAllowsRange(conditions.ifRange, etagFor(row.sha256))) return { kind: "full" };
+	return parseRange(conditions.range, row.size);
 }
 
-function baseHeaders(row: ServedVersion, immutable: boolean): Headers {
-	return new Headers({
+function baseHeaders(row: ServedVersion, immutable: boolean): Record<string, string> {
+	return {
 		"content-type": "application/octet-stream",
 		"content-disposition": `attachment; filename="firmware-${row.model_code}.bin"`,
 		etag: etagFor(row.sha256),
 		"x-firmware-version": row.version,
 		"accept-ranges": "bytes",
 		"cache-control": immutable ? "private, max-age=31536000, immutable" : "private, no-cache",
-	});
+	};
 }

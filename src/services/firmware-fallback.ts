@@ -5,6 +5,8 @@ import { sha256Hex } from "../lib/hex";
 import { readCentralDirectory } from "../lib/zip/central-directory";
 import { readEntry } from "../lib/zip/entry-stream";
 import { recordDataPoint } from "../metrics";
+import { putImageObject } from "../storage/firmware-objects";
+import { objectSize } from "../storage/objects";
 import { r2ByteSource } from "../storage/r2-byte-source";
 
 /**
@@ -16,7 +18,7 @@ export async function extractImageFromBundle(
 	env: Env,
 	row: ServedVersion,
 	defer: (work: Promise<unknown>) => void,
-): Promise<Uint8Array | null> {
+): Promise<Uint8Array<ArrayBuffer> | null> {
 	const started = Date.now();
 	const point = (status: string, bytes = 0) =>
 		recordDataPoint(env, {
@@ -31,23 +33,23 @@ export async function extractImageFromBundle(
 		point("IMAGE_MISSING");
 		return null;
 	}
-	const bundle = await env.BLOBS.head(row.bundle_key);
-	if (!bundle) {
+	const bundleSize = await objectSize(env.BLOBS, row.bundle_key);
+	if (bundleSize === null) {
 		logMissing(row, "bundle missing too");
 		point("BUNDLE_MISSING");
 		return null;
 	}
-	const image = await imageInBundle(env, row.bundle_key, bundle.size, row);
+	const image = await imageInBundle(env, row.bundle_key, bundleSize, row);
 	if (!image || (await sha256Hex(image)) !== row.sha256) {
 		logMissing(row, "bundle does not hold the image");
 		point("BUNDLE_MISMATCH");
 		return null;
 	}
 	defer(
-		env.BLOBS.put(row.image_key, image, {
+		putImageObject(env.BLOBS, row.image_key, image, {
 			sha256: row.sha256,
-			httpMetadata: { contentType: "application/octet-stream" },
-			customMetadata: { model_code: row.model_code, version: row.version },
+			modelCode: row.model_code,
+			version: row.version,
 		}),
 	);
 	point("ok", image.byteLength);

@@ -1,15 +1,17 @@
 import type { Env, Limits } from "../env";
 import { BadRequest, PayloadTooLarge } from "../errors";
+import { type AppImageInfo, parseAppImage } from "../lib/app-image";
 import {
 	checkDeclaredLength,
 	declaredLength,
 	emptyBody,
 	peek,
 	readLimited,
-} from "../http/request-body";
-import { type AppImageInfo, parseAppImage } from "../lib/app-image";
+	type UploadBody,
+} from "../lib/upload-body";
 import type { VersionJson } from "../lib/version-json";
 import { newUploadId, stagingKey } from "../storage/keys";
+import { deleteKeys } from "../storage/objects";
 import { r2ByteSource } from "../storage/r2-byte-source";
 import { putStream } from "../storage/stream-put";
 import { validateBundle } from "./firmware-bundle";
@@ -47,13 +49,13 @@ export async function receiveFirmware(
 	env: Env,
 	limits: Limits,
 	modelCode: string,
-	request: Request,
+	upload: UploadBody,
 	hooks: IntakeHooks,
 ): Promise<Candidate> {
-	const declared = declaredLength(request);
+	const declared = declaredLength(upload);
 	checkDeclaredLength(declared, limits.firmwareMaxBytes, "firmware upload");
-	if (!request.body) throw emptyBody("firmware upload");
-	const { head, body } = await peek(request.body, 4);
+	if (!upload.stream) throw emptyBody("firmware upload");
+	const { head, body } = await peek(upload.stream, 4);
 	if (head.length === 0) throw emptyBody("firmware upload");
 
 	if (head[0] === IMAGE_MAGIC) {
@@ -113,7 +115,7 @@ async function stageBundle(
 		);
 		return { format: "zip", ...bundle, uploadId, staged: { key, size } };
 	} catch (err) {
-		await env.BLOBS.delete(key).catch(() => {});
+		await deleteKeys(env.BLOBS, [key]).catch(() => {});
 		throw err;
 	}
 }

@@ -1,8 +1,7 @@
 import { listActiveDeviceKeys } from "../db/model-device-keys";
 import type { Env } from "../env";
-import { AppError } from "../errors";
 import { deviceClientId } from "../lib/identifiers";
-import { type OutgoingMessage, publishAll } from "../lib/mqtt/client";
+import { MqttError, type OutgoingMessage, publishAll } from "../lib/mqtt/client";
 import { recordDataPoint } from "../metrics";
 
 /** The topic devices of the original back end listen on, one message per device. */
@@ -77,7 +76,7 @@ export async function notifyFirmwareChange(
 			messages,
 		);
 	} catch (err) {
-		status = err instanceof AppError ? err.code : "MQTT_NOTIFY_FAILED";
+		status = err instanceof MqttError ? err.code : "MQTT_NOTIFY_FAILED";
 		console.error(
 			JSON.stringify({
 				msg: "firmware notification failed",

@@ -3,7 +3,9 @@ import { commitVersion, getVersion, type VersionRow } from "../db/firmware-versi
 import { nowIso } from "../db/time";
 import type { Env, Limits } from "../env";
 import { AppError, BadRequest } from "../errors";
+import type { UploadBody } from "../lib/upload-body";
 import { copyObject } from "../storage/copy-object";
+import { putImageObject } from "../storage/firmware-objects";
 import { bundleKey, imageKey } from "../storage/keys";
 import { deleteKeys } from "../storage/objects";
 import { getModelOrThrow, modelNotFound } from "./device-models";
@@ -34,12 +36,12 @@ export async function uploadFirmware(
 	env: Env,
 	limits: Limits,
 	modelCode: string,
-	request: Request,
+	upload: UploadBody,
 	hooks: UploadHooks,
 ): Promise<UploadResult> {
 	const { defer } = hooks;
 	const model = await getModelOrThrow(env.DB, modelCode);
-	const candidate = await receiveFirmware(env, limits, modelCode, request, hooks).catch((err) =>
+	const candidate = await receiveFirmware(env, limits, modelCode, upload, hooks).catch((err) =>
 		modelGoneOr(env.DB, modelCode, err),
 	);
 
@@ -55,7 +57,7 @@ export async function uploadFirmware(
 			modelGoneOr(env.DB, modelCode, err),
 		);
 	} finally {
-		if (candidate.staged) await env.BLOBS.delete(candidate.staged.key).catch(() => {});
+		if (candidate.staged) await deleteKeys(env.BLOBS, [candidate.staged.key]).catch(() => {});
 	}
 }
 
@@ -123,7 +125,6 @@ async function store(
 			}
 		}
 		throw new AppError(
-			409,
 			"CONCURRENT_UPLOAD",
 			"Other uploads of this version kept winning; try again.",
 		);
@@ -180,10 +181,10 @@ async function removeReplaced(env: Env, replaced: VersionRow): Promise<void> {
 async function putObjects(env: Env, modelCode: string, candidate: Candidate, row: VersionRow) {
 	const written: string[] = [];
 	try {
-		await env.BLOBS.put(row.image_key, candidate.image, {
+		await putImageObject(env.BLOBS, row.image_key, candidate.image, {
 			sha256: candidate.info.sha256,
-			httpMetadata: { contentType: "application/octet-stream" },
-			customMetadata: { model_code: modelCode, version: row.version },
+			modelCode,
+			version: row.version,
 		});
 		written.push(row.image_key);
 		if (candidate.staged && row.bundle_key) {

@@ -1,16 +1,23 @@
+import type { DeviceModel } from "../db/device-models";
 import {
 	deleteVersionIfNotCurrent,
 	getCurrentVersion,
 	getVersion,
+	getVersionBySha256,
 	listVersions,
+	type ServedVersion,
 	type VersionRow,
 	type VersionWithCurrent,
 } from "../db/firmware-versions";
 import type { Env } from "../env";
 import { Conflict, NotFound } from "../errors";
-import { deleteKeys } from "../storage/objects";
+import { deleteKeys, openObject } from "../storage/objects";
+import type { BinaryAnswer } from "./binary-answer";
 import { getModelOrThrow } from "./device-models";
 import { activateIfNotCurrent, notifyCurrent } from "./firmware-current";
+
+/** A stored version, and what of it serving its image needs, as the routes receive them. */
+export type { ServedVersion, VersionRow };
 
 export interface VersionView {
 	version: string;
@@ -49,6 +56,38 @@ export async function versionHistory(db: D1Database, model: string): Promise<Ver
 	return (await listVersions(db, model)).map(toVersionView);
 }
 
+/** One stored version of a known model; 404 for an unknown model or version. */
+export async function modelVersionOrThrow(
+	db: D1Database,
+	model: string,
+	version: string,
+): Promise<VersionRow> {
+	await getModelOrThrow(db, model);
+	return getVersionOrThrow(db, model, version);
+}
+
+/** One version's bundle as uploaded; 404 BUNDLE_NOT_FOUND for a version uploaded bare. */
+export async function bundleDownload(
+	env: Env,
+	model: string,
+	version: string,
+): Promise<BinaryAnswer> {
+	const row = await modelVersionOrThrow(env.DB, model, version);
+	const object = row.bundle_key ? await openObject(env.BLOBS, row.bundle_key) : null;
+	if (!object) {
+		throw new NotFound("BUNDLE_NOT_FOUND", `Version '${version}' was uploaded as a bare image.`);
+	}
+	return {
+		status: 200,
+		body: object.body,
+		headers: {
+			"content-type": "application/zip",
+			"content-length": String(object.size),
+			"content-disposition": `attachment; filename="firmware-${model}-${version}.zip"`,
+		},
+	};
+}
+
 export async function getVersionOrThrow(db: D1Database, model: string, version: string) {
 	const row = await getVersion(db, model, version);
 	if (!row) throw versionNotFound(model, version);
@@ -63,6 +102,22 @@ function versionNotFound(model: string, version: string): NotFound {
 	);
 }
 
+/** A device's firmware is missing: none is current, or none has the hash it asked for. */
+export function noFirmwareForDevice(): NotFound {
+	return new NotFound("FIRMWARE_NOT_FOUND", "There is no firmware for this device's model.");
+}
+
+/** The model's newest version whose image has this SHA-256 (a device's immutable URL). */
+export async function versionBySha256OrThrow(
+	db: D1Database,
+	model: string,
+	sha256: string,
+): Promise<VersionRow> {
+	const row = await getVersionBySha256(db, model, sha256);
+	if (!row) throw noFirmwareForDevice();
+	return row;
+}
+
 /** The model's current version; 404 for an unknown model or a model without firmware. */
 export async function currentVersionOrThrow(db: D1Database, model: string): Promise<VersionRow> {
 	const row = await getCurrentVersion(db, model);
@@ -73,18 +128,22 @@ export async function currentVersionOrThrow(db: D1Database, model: string): Prom
 	});
 }
 
-/** Rolls back or forward to a stored version; devices are told when the current one changed. */
+/**
+ * Rolls back or forward to a stored version; devices are told when the current one changed.
+ * Answers the model as it is now. The change is committed before the model is read, so a
+ * failed read is retried once, not reported.
+ */
 export async function activate(
 	env: Env,
 	model: string,
 	version: string,
 	defer: (work: Promise<unknown>) => void,
-): Promise<void> {
-	await getModelOrThrow(env.DB, model);
-	const row = await getVersionOrThrow(env.DB, model, version);
+): Promise<DeviceModel> {
+	const row = await modelVersionOrThrow(env.DB, model, version);
 	const changed = await activateIfNotCurrent(env.DB, row);
 	if (changed) notifyCurrent(env, row, defer);
 	else if (!(await getVersion(env.DB, model, version))) throw versionNotFound(model, version);
+	return getModelOrThrow(env.DB, model).catch(() => getModelOrThrow(env.DB, model));
 }
 
 /** Deletes a version that is not current: D1 first, then its objects. */

@@ -13,7 +13,7 @@ export async function copyObject(
 ): Promise<void> {
 	const source = await bucket.get(from);
 	if (!source)
-		throw new AppError(500, "INTERNAL_ERROR", "A staged upload vanished before it was stored.");
+		throw new AppError("INTERNAL_ERROR", "A staged upload vanished before it was stored.");
 	const fixed = new FixedLengthStream(size);
 	const piping = source.body.pipeTo(fixed.writable);
 	await Promise.all([

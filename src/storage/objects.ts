@@ -27,3 +27,27 @@ export async function deletePrefix(bucket: R2Bucket, prefix: string): Promise<nu
 	await deleteKeys(bucket, keys);
 	return keys.length;
 }
+
+/** A stored object's bytes as a stream, with the size of the whole object. */
+export interface StoredBytes {
+	body: ReadableStream<Uint8Array>;
+	size: number;
+}
+
+/**
+ * Opens one object, whole or one range (`offset`, `length`); null when there is no object
+ * under the key.
+ */
+export async function openObject(
+	bucket: R2Bucket,
+	key: string,
+	range?: { offset: number; length: number },
+): Promise<StoredBytes | null> {
+	const object = await bucket.get(key, range ? { range } : {});
+	return object ? { body: object.body as ReadableStream<Uint8Array>, size: object.size } : null;
+}
+
+/** The size of one object; null when there is none under the key. */
+export async function objectSize(bucket: R2Bucket, key: string): Promise<number | null> {
+	return (await bucket.head(key))?.size ?? null;
+}

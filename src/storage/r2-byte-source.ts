@@ -37,7 +37,6 @@ export function r2ByteSource(bucket: R2Bucket, key: string, size: number): ByteS
 
 function objectMissing(): AppError {
 	return new AppError(
-		503,
 		"STORAGE_OBJECT_MISSING",
 		"A stored file disappeared while it was being read; please try again.",
 	);
@@ -45,7 +44,6 @@ function objectMissing(): AppError {
 
 function objectChanged(details: Record<string, number>): AppError {
 	return new AppError(
-		503,
 		"STORAGE_OBJECT_CHANGED",
 		"A stored file changed while it was being read; please try again.",
 		details,

@@ -200,7 +200,7 @@ describe("an upload racing a model delete", () => {
 			// An upload that won is still removed with the model; one that lost left nothing.
 			await checkModelGone(model);
 		}
-	});
+	}, 30_000);
 });
 
 /*

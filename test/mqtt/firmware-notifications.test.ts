@@ -108,7 +108,7 @@ describe("notifyFirmwareChange", () => {
 		await live.waitFor((m) => m.topic === modelFirmwareTopic("fleet"));
 		const told = live.messages.filter((m) => m.topic === FIRMWARE_TOPIC).map((m) => m.payload);
 		expect(told).toEqual(keys.map((key) => devicePayload("fleet", key)));
-	});
+	}, 30_000);
 
 	it("logs in with MQTT_USERNAME and MQTT_PASSWORD", async () => {
 		await addModel("with_login", [{ key: "cccc0001" }]);

@@ -1,5 +1,4 @@
 import { connect } from "cloudflare:sockets";
-import { ServiceUnavailable } from "../../errors";
 import {
 	concatBytes,
 	decodeConnack,
@@ -33,6 +32,28 @@ export interface BrokerAddress {
 	secure: boolean;
 }
 
+/** Why a notification failed: a metrics status of `mqtt_notify`, never an HTTP answer. */
+export type MqttFailure =
+	| "MQTT_URL_INVALID"
+	| "MQTT_CONFIG_INVALID"
+	| "MQTT_UNREACHABLE"
+	| "MQTT_TIMEOUT"
+	| "MQTT_LOGIN_REFUSED"
+	| "MQTT_CONNECT_REFUSED"
+	| "MQTT_CONNECTION_LOST"
+	| "MQTT_PROTOCOL_ERROR";
+
+export class MqttError extends Error {
+	constructor(
+		readonly code: MqttFailure,
+		message: string,
+		readonly details?: Record<string, unknown>,
+	) {
+		super(message);
+		this.name = "MqttError";
+	}
+}
+
 /** Publishes are written in chunks of about this size: no round trip per QoS-0 message. */
 const WRITE_CHUNK_BYTES = 64 * 1024;
 const utf8 = new TextEncoder();
@@ -40,7 +61,7 @@ const utf8 = new TextEncoder();
 /** `mqtt://host[:1883]` or `mqtts://host[:8883]`. Credentials belong in secrets, not the URL. */
 export function parseBrokerUrl(url: string): BrokerAddress {
 	const invalid = (why: string) =>
-		new ServiceUnavailable("MQTT_URL_INVALID", `MQTT_URL is not usable: ${why}.`);
+		new MqttError("MQTT_URL_INVALID", `MQTT_URL is not usable: ${why}.`);
 	let parsed: URL;
 	try {
 		parsed = new URL(url);
@@ -112,7 +133,7 @@ function encodeMessages(messages: OutgoingMessage[]): { chunks: Uint8Array[]; id
 
 /**
  * Publishes all messages over one connection, waits for the PUBACK of every QoS-1 message and
- * disconnects. Rejects with a ServiceUnavailable (code MQTT_*) on any failure or when timeoutMs
+ * disconnects. Rejects with an MqttError (code MQTT_*) on any failure or when timeoutMs
  * passes; the socket is closed in every case.
  */
 export async function publishAll(
@@ -122,7 +143,7 @@ export async function publishAll(
 ): Promise<void> {
 	const broker = parseBrokerUrl(url);
 	if (options.password !== undefined && options.username === undefined) {
-		throw new ServiceUnavailable("MQTT_CONFIG_INVALID", "An MQTT password needs a user name too.");
+		throw new MqttError("MQTT_CONFIG_INVALID", "An MQTT password needs a user name too.");
 	}
 	const { chunks, ids } = encodeMessages(messages);
 	const where = `${broker.hostname}:${broker.port}`;
@@ -135,7 +156,7 @@ export async function publishAll(
 	const deadline = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => {
 			const message = `The MQTT broker at ${where} did not finish within ${options.timeoutMs} ms (${state.stage}).`;
-			reject(new ServiceUnavailable("MQTT_TIMEOUT", message));
+			reject(new MqttError("MQTT_TIMEOUT", message));
 		}, options.timeoutMs);
 	});
 	const exchange = converse(socket, where, state, options, chunks, ids);
@@ -159,7 +180,7 @@ async function converse(
 	try {
 		await socket.opened;
 	} catch (err) {
-		throw new ServiceUnavailable(
+		throw new MqttError(
 			"MQTT_UNREACHABLE",
 			`Could not connect to the MQTT broker at ${where}: ${errorText(err)}.`,
 		);
@@ -167,7 +188,7 @@ async function converse(
 	const writer = socket.writable.getWriter();
 	const frames = new FrameReader(socket.readable.getReader());
 	const lost = (err: unknown) =>
-		new ServiceUnavailable(
+		new MqttError(
 			"MQTT_CONNECTION_LOST",
 			`The MQTT broker at ${where} dropped the connection (${state.stage}): ${errorText(err)}.`,
 		);
@@ -180,7 +201,7 @@ async function converse(
 		const connack = decodeConnack(first.body);
 		if (connack.returnCode !== 0) {
 			const code = connack.returnCode >= 4 ? "MQTT_LOGIN_REFUSED" : "MQTT_CONNECT_REFUSED";
-			throw new ServiceUnavailable(
+			throw new MqttError(
 				code,
 				`The MQTT broker at ${where} refused the connection: ${connack.reason}.`,
 				{ returnCode: connack.returnCode },
@@ -203,10 +224,10 @@ async function converse(
 		await writer.write(encodeDisconnect());
 		await writer.close();
 	} catch (err) {
-		if (err instanceof ServiceUnavailable) throw err;
+		if (err instanceof MqttError) throw err;
 		if (err instanceof RangeError) {
 			const text = `The MQTT broker at ${where} sent something unexpected: ${err.message}.`;
-			throw new ServiceUnavailable("MQTT_PROTOCOL_ERROR", text);
+			throw new MqttError("MQTT_PROTOCOL_ERROR", text);
 		}
 		throw lost(err);
 	}

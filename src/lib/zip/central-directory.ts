@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../../error-codes";
 import { AppError } from "../../errors";
 import type { ByteSource } from "./byte-source";
 
@@ -48,19 +49,14 @@ const MESSAGES = {
 	ZIP_DEFLATE_CORRUPT: "The compressed data of {entry} is damaged or cut short.",
 	ZIP_ENTRY_TOO_LARGE: "{entry} declares {declared_size} bytes; at most {limit} are allowed.",
 	ZIP_SOURCE_UNREADABLE: "The archive could not be read back from storage; please try again.",
-} as const;
+} as const satisfies Partial<Record<ErrorCode, string>>;
 
 export type ZipErrorCode = keyof typeof MESSAGES;
-const STATUS: Partial<Record<ZipErrorCode, 413 | 503>> = {
-	ZIP_CENTRAL_DIRECTORY_TOO_LARGE: 413,
-	ZIP_ENTRY_TOO_LARGE: 413,
-	ZIP_SOURCE_UNREADABLE: 503,
-};
 
-/** The AppError for `code`: 400 unless a limit (413) or storage (503, retryable) is at fault. */
+/** The AppError for `code`, with the status src/error-codes.ts gives it. */
 export function zipError(code: ZipErrorCode, details: Record<string, unknown> = {}): AppError {
 	const message = MESSAGES[code].replace(/\{(\w+)\}/g, (_, key: string) => shown(details[key]));
-	return new AppError(STATUS[code] ?? 400, code, message, details);
+	return new AppError(code, message, details);
 }
 
 function shown(value: unknown): string {

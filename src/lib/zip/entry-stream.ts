@@ -59,7 +59,7 @@ export async function readEntry(
 	source: ByteSource,
 	entry: ZipEntry,
 	maxBytes: number,
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
 	const size = entry.uncompressedSize;
 	if (size > maxBytes) {
 		throw zipError("ZIP_ENTRY_TOO_LARGE", {

@@ -6,9 +6,16 @@ import { BadRequest, PayloadTooLarge } from "../errors";
  * as it passes the limit.
  */
 
+/** An upload as it arrives: its bytes, and the length its sender declared (Content-Length). */
+export interface UploadBody {
+	stream: ReadableStream<Uint8Array> | null;
+	/** The declared length as sent, unparsed; null when the sender streams without one. */
+	declaredLength: string | null;
+}
+
 /** The body's declared length; null when the client streams without one. */
-export function declaredLength(request: Request): number | null {
-	const header = request.headers.get("content-length");
+export function declaredLength(upload: UploadBody): number | null {
+	const header = upload.declaredLength;
 	if (header === null) return null;
 	if (!/^\d{1,16}$/.test(header.trim())) {
 		throw new BadRequest("INVALID_CONTENT_LENGTH", "The Content-Length header is not a number.");
