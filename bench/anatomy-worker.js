@@ -1,7 +1,8 @@
 // ota-edge with every storage call counted, for the "anatomy" table of `npm run bench`: how many
 // D1 statements, R2 calls and cache calls one request of each kind makes, including the work
-// it defers with waitUntil. Never used for timing. The counts of the requests since the last
-// look are read (and cleared) with GET /__bench/anatomy.
+// it defers with waitUntil; statements sent through a D1 session count as D1 statements (and
+// the session as `d1_sessions`). Never used for timing. The counts of the requests since the
+// last look are read (and cleared) with GET /__bench/anatomy.
 import worker from "../src/index.ts";
 
 const finished = [];
@@ -34,6 +35,13 @@ function countD1(db, counts) {
 	return new Proxy(db, {
 		get(target, prop) {
 			if (prop === "prepare") return (sql) => countStatement(target.prepare(sql), counts, raw);
+			// A D1 session (Sessions API) is counted like the binding, and as a session.
+			if (prop === "withSession") {
+				return (...args) => {
+					bump(counts, "d1_sessions");
+					return countD1(target.withSession(...args), counts);
+				};
+			}
 			if (prop === "batch") {
 				return (statements) => {
 					bump(counts, "d1_batches");

@@ -5,6 +5,8 @@
 //   npm run bench -- --quick               3 s load runs, one round: to try the bench itself
 //   npm run bench -- --only=full,partial   some scenarios: full, partial, revalidation,
 //                                          coredumps, uploads, fallback, profile, anatomy, inflate
+//   npm run bench -- --rounds=4            more rounds of every load run (default 2): on a
+//                                          machine other jobs share, more alternations
 //
 // Servers: ota-edge under `wrangler dev` (fresh state in bench/out/state, trusting the local
 // signing key of scripts/local-identity.mjs), the baseline Worker (bench/baseline-worker.js)
@@ -25,6 +27,12 @@ const only = args
 	.find((a) => a.startsWith("--only="))
 	?.slice("--only=".length)
 	.split(",");
+const roundsArg = args.find((a) => a.startsWith("--rounds="));
+const rounds = roundsArg ? Number(roundsArg.slice("--rounds=".length)) : 2;
+if (!Number.isSafeInteger(rounds) || rounds < 1 || rounds > 10) {
+	console.error("--rounds takes a whole number from 1 to 10");
+	process.exit(2);
+}
 const unknown = (only ?? []).filter((name) => !(name in SCENARIOS));
 if (unknown.length > 0) {
 	console.error(
@@ -51,8 +59,8 @@ async function main() {
 		fixtures,
 		results,
 		log,
-		load: quick ? { rounds: 1, seconds: 3 } : { rounds: 2, seconds: 8 },
-		short: quick ? { rounds: 1, seconds: 3 } : { rounds: 2, seconds: 6 },
+		load: quick ? { rounds: 1, seconds: 3 } : { rounds, seconds: 8 },
+		short: quick ? { rounds: 1, seconds: 3 } : { rounds, seconds: 6 },
 	};
 	await warmUp(ctx);
 	for (const [name, scenario] of Object.entries(SCENARIOS)) {

@@ -45,6 +45,9 @@ export interface Env {
 	// Crash analysis (SPEC §10)
 	/** A failed analysis is retried after this many seconds × its attempt number (default 10). */
 	COREDUMP_ANALYSIS_RETRY_SECONDS?: string;
+	// The device path at the edge (SPEC §12).
+	/** Seconds an isolate may answer a device from what it read of it; 0 reads D1 every time. */
+	DEVICE_CACHE_SECONDS?: string;
 }
 
 export interface Limits {
@@ -72,4 +75,15 @@ export function limitsOf(env: Env): Limits {
 		coredumpKeepPerDevice: positiveInt(env.COREDUMP_KEEP_PER_DEVICE, 20),
 		coredumpRetryAfterSeconds: positiveInt(env.COREDUMP_RETRY_AFTER_SECONDS, 60),
 	};
+}
+
+/**
+ * How long (seconds) an isolate remembers a device's record and target version (SPEC §12):
+ * default 30, 0 turns the memory off; a malformed value falls back to the default.
+ */
+export function deviceCacheSecondsOf(env: Env): number {
+	const value = env.DEVICE_CACHE_SECONDS;
+	if (value === undefined || value.trim() === "") return 30;
+	const n = Number(value);
+	return Number.isSafeInteger(n) && n >= 0 ? n : 30;
 }

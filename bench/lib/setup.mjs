@@ -122,6 +122,8 @@ export async function loadData({ product, baseline, baselineLogging, nginx }, fi
 		await api.createModel(code, name);
 	}
 	const downloader = await api.createDevice("bench_ota");
+	// Counted once, on its own, for a whole ESP-IDF partial download (the anatomy table).
+	const resumer = await api.createDevice("bench_ota");
 	const fallbackDevice = await api.createDevice("bench_fallback");
 	const crashers = [];
 	for (let i = 0; i < CRASHING_DEVICES; i++) crashers.push(await api.createDevice("bench_crash"));
@@ -142,6 +144,7 @@ export async function loadData({ product, baseline, baselineLogging, nginx }, fi
 
 	const urls = {
 		product: `${product.url}/api/iot/firmware`,
+		productBySha: `${product.url}/api/iot/firmware/${image.sha256}`,
 		baseline: `${baseline.url}/object/firmware.bin`,
 		nginx: `${nginx.url}/firmware.bin`,
 		baselineLogging: `${baselineLogging.url}/object/firmware.bin`,
@@ -153,9 +156,10 @@ export async function loadData({ product, baseline, baselineLogging, nginx }, fi
 	};
 	const deviceAuth = { authorization: `Bearer ${downloader.token}` };
 	await checkServes("ota-edge", urls.product, deviceAuth, image, etags.product);
+	await checkServes("ota-edge by hash", urls.productBySha, deviceAuth, image, etags.product);
 	await checkServes("baseline", urls.baseline, {}, image, etags.baseline);
 	await checkServes("nginx", urls.nginx, {}, image, etags.nginx);
-	return { ci, downloader, fallbackDevice, crashers, crasherTokens, urls, etags };
+	return { ci, downloader, resumer, fallbackDevice, crashers, crasherTokens, urls, etags };
 }
 
 /** Each server must serve the same bytes, one range and a 304 before it is measured. */

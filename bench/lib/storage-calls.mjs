@@ -33,7 +33,9 @@ export async function deleteImageObjects(productConfig, state, prefix) {
 
 /**
  * Starts ota-edge with counting bindings on `state` and sends each request once, in order,
- * waiting for its deferred work; returns `{label, status, counts}` per request.
+ * waiting for its deferred work; returns `{label, status, counts}` per request. A request with
+ * `steps` is a sequence (a whole download): its steps are sent in order and their counts
+ * summed, its status lists the distinct statuses.
  */
 export async function countStorageCalls({ productConfig, state, identity, requests }) {
 	const config = join(OUT, "wrangler.anatomy.toml");
@@ -54,19 +56,32 @@ export async function countStorageCalls({ productConfig, state, identity, reques
 		const out = [];
 		for (const request of requests) {
 			if (request.before) await request.before();
-			const res = await fetch(`${server.url}${request.path}`, {
-				method: request.method ?? "GET",
-				headers: request.headers,
-				body: request.bodyFile ? readFileSync(request.bodyFile) : undefined,
-			});
-			await res.arrayBuffer();
-			const [entry] = await drain(server.url, 1);
-			out.push({ label: request.label, status: res.status, counts: entry?.counts ?? null });
+			const steps = request.steps ?? [request];
+			const statuses = [];
+			let counts = {};
+			for (const step of steps) {
+				const res = await fetch(`${server.url}${step.path}`, {
+					method: step.method ?? "GET",
+					headers: step.headers,
+					body: step.bodyFile ? readFileSync(step.bodyFile) : undefined,
+				});
+				await res.arrayBuffer();
+				if (!statuses.includes(res.status)) statuses.push(res.status);
+				const [entry] = await drain(server.url, 1);
+				counts = entry?.counts && counts ? sum(counts, entry.counts) : null;
+			}
+			out.push({ label: request.label, status: statuses.join("+"), counts });
 		}
 		return out;
 	} finally {
 		await server.stop();
 	}
+}
+
+function sum(a, b) {
+	const out = { ...a };
+	for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+	return out;
 }
 
 /** The finished requests' counts; with `atLeast`, waits (up to 15 s) for that many. */

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { AppError, Forbidden, NotFound, Unauthorized } from "../errors";
 import type { AppEnv } from "../hono-env";
 import { parseDeviceClientId } from "../lib/identifiers";
-import { resolveDeviceContext } from "../services/device-context";
+import { deviceContextOf, forgetDeviceContexts } from "../services/device-context";
 import { noteSeen } from "../services/device-reports";
 import { verifyAuthorization } from "./verify-token";
 
@@ -31,13 +31,20 @@ export const requireRoles =
 			);
 		}
 		c.set("principal", principal);
-		await next();
+		// A change made through this isolate reaches its own devices at once (SPEC §12).
+		const writes = c.req.method !== "GET" && c.req.method !== "HEAD";
+		try {
+			await next();
+		} finally {
+			if (writes) forgetDeviceContexts();
+		}
 	};
 
 /**
  * Device endpoints: the token's azp/client_id names `iotdevice-<model>-<key>`; the device must
  * exist (404), be active (403) and belong to that model (401). The device and the version it is
- * to be served (`target`: pinned, rollout or current) come from one D1 read; the device's
+ * to be served (`target`: pinned, rollout or current) come from one D1 read per device per
+ * DEVICE_CACHE_SECONDS (the device context); the device's
  * `last_seen_at` moves forward at most once per LAST_SEEN_WRITE_SECONDS, in the background.
  */
 export const requireDevice = (): MiddlewareHandler<AppEnv> => async (c, next) => {
@@ -49,7 +56,7 @@ export const requireDevice = (): MiddlewareHandler<AppEnv> => async (c, next) =>
 			new Forbidden("NOT_A_DEVICE", "This endpoint is for devices; the token names no device."),
 		);
 	}
-	const context = await resolveDeviceContext(c.env.DB, id.deviceKey);
+	const context = await deviceContextOf(c.env, id);
 	if (!context) {
 		throw authFailure(c, new NotFound("DEVICE_NOT_FOUND", "The token's device is not registered."));
 	}

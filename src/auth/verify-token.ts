@@ -4,6 +4,7 @@ import { AppError, ServiceUnavailable, Unauthorized } from "../errors";
 import { keySetFor, notConfigured } from "./key-set";
 import type { Principal } from "./principal";
 import { clientIdOf, rolesOf } from "./roles";
+import { rememberedPrincipal, rememberPrincipal, tokenCacheKey } from "./token-cache";
 
 /** Asymmetric algorithms only: `none` and HMAC (whose "key" could be a public key) never pass. */
 const ALGORITHMS = [
@@ -22,7 +23,11 @@ const ALGORITHMS = [
 /** Longer headers are refused unread; real tokens, even with many roles, are a few KiB. */
 const MAX_AUTHORIZATION_LENGTH = 16_384;
 
-/** Verifies `Authorization: Bearer <JWT>` per SPEC §3. Fails closed when unconfigured. */
+/**
+ * Verifies `Authorization: Bearer <JWT>` per SPEC §3. Fails closed when unconfigured. A token
+ * this isolate has already verified under the same configuration is not checked again until
+ * it expires (see token-cache.ts): the answer is the same, the signature check is not repeated.
+ */
 export async function verifyAuthorization(
 	env: Env,
 	header: string | undefined,
@@ -32,23 +37,39 @@ export async function verifyAuthorization(
 	if (!issuer || !audience) throw notConfigured();
 	// A broken inline key set is a configuration fault (503) whatever the request carries; a
 	// remote one is only fetched for a request that has a token to check.
-	const inlineKeys = env.OIDC_JWKS?.trim() ? await keySetFor(env) : null;
+	const inline = env.OIDC_JWKS?.trim();
+	const inlineKeys = inline ? await keySetFor(env) : null;
 	const token = bearerToken(header);
+	const skew = clockSkewSeconds(env);
+	// Everything the answer depends on besides the token: a token verified under another
+	// issuer, audience, key source or skew is verified again.
+	const config = [issuer, audience, inline || env.OIDC_JWKS_URL?.trim() || "", skew].join("\n");
+	const now = Date.now();
+	const cacheKey = await tokenCacheKey(token);
+	const remembered = rememberedPrincipal(cacheKey, config, now);
+	if (remembered) return remembered;
+
 	const keys = inlineKeys ?? (await keySetFor(env));
 	try {
 		const { payload } = await jwtVerify(token, keys, {
 			issuer,
 			audience,
 			algorithms: ALGORITHMS,
-			clockTolerance: clockSkewSeconds(env),
+			clockTolerance: skew,
+			currentDate: new Date(now),
 			// Without this jose accepts a token that has no `exp` at all, forever.
 			requiredClaims: ["exp"],
 		});
-		return {
+		const principal: Principal = {
 			subject: typeof payload.sub === "string" ? payload.sub : "",
 			roles: rolesOf(payload, audience),
 			clientId: clientIdOf(payload),
 		};
+		// jose refuses a token once `exp <= now - skew`, now in whole seconds: it stays valid
+		// until the first millisecond of second ⌈exp + skew⌉.
+		const validUntil = Math.ceil((payload.exp as number) + skew) * 1000;
+		rememberPrincipal(cacheKey, config, principal, now, validUntil);
+		return principal;
 	} catch (err) {
 		throw tokenError(err);
 	}

@@ -7,6 +7,7 @@
 import { OPEN_STATES_SQL, type RolloutState } from "../lib/rollout-state";
 import { DEVICE_COLUMNS, type DeviceRow } from "./devices";
 import { VERSION_COLUMNS, type VersionRow } from "./firmware-versions";
+import type { D1Reader } from "./reader";
 
 export interface DeviceContextRow {
 	device: DeviceRow;
@@ -55,7 +56,7 @@ const parseVersion = (json: string | null): VersionRow | null =>
 
 /** The device's context, or null when no device has that key. */
 export async function getDeviceContext(
-	db: D1Database,
+	db: D1Reader,
 	key: string,
 ): Promise<DeviceContextRow | null> {
 	const row = await db.prepare(SQL).bind(key).first<Joined>();

@@ -10,6 +10,8 @@ const IN_OPEN_ROLLOUT = `EXISTS (SELECT 1 FROM rollouts
 /** True while a device of model ?1 is pinned to version ?2. */
 const PINNED = "EXISTS (SELECT 1 FROM devices WHERE model_code = ?1 AND pinned_version = ?2)";
 
+import type { D1Reader } from "./reader";
+
 export interface VersionRow {
 	model_code: string;
 	version: string;
@@ -35,6 +37,26 @@ export interface VersionRow {
 
 export type VersionWithCurrent = VersionRow & { current: number };
 
+/**
+ * What serving a version's image to a device needs: its identity, hashes, size and object keys.
+ * Device-path caches hold this, never the whole row (whose `version_json` may be 64 KiB).
+ */
+export type ServedVersion = Pick<
+	VersionRow,
+	"model_code" | "version" | "sha256" | "partition_sha256" | "size" | "image_key" | "bundle_key"
+>;
+
+/** The columns of a ServedVersion, in the order of its fields. */
+export const SERVED_COLUMNS = [
+	"model_code",
+	"version",
+	"sha256",
+	"partition_sha256",
+	"size",
+	"image_key",
+	"bundle_key",
+] as const;
+
 export const VERSION_COLUMNS = `model_code, version, format, sha256, partition_sha256, size, chip, project_name,
   idf_version, secure_version, elf_sha256, git_commit, version_json, image_key, bundle_key,
   bundle_size, uploaded_at, elf_key, elf_size`;
@@ -59,6 +81,28 @@ export function selectCurrentVersion(db: D1Database, model: string): D1PreparedS
 
 export function getCurrentVersion(db: D1Database, model: string) {
 	return selectCurrentVersion(db, model).first<VersionRow>();
+}
+
+/** The newest stored version of the model whose image has this SHA-256. */
+export function getVersionBySha256(db: D1Database, model: string, sha256: string) {
+	return db
+		.prepare(
+			`SELECT ${COLUMNS} FROM firmware_versions WHERE model_code = ?1 AND sha256 = ?2
+       ORDER BY uploaded_at DESC LIMIT 1`,
+		)
+		.bind(model, sha256)
+		.first<VersionRow>();
+}
+
+/** The newest stored version of the model with this image SHA-256, as a device is served it. */
+export function getServedVersionBySha256(db: D1Reader, model: string, sha256: string) {
+	return db
+		.prepare(
+			`SELECT ${SERVED_COLUMNS.join(", ")} FROM firmware_versions
+       WHERE model_code = ?1 AND sha256 = ?2 ORDER BY uploaded_at DESC LIMIT 1`,
+		)
+		.bind(model, sha256)
+		.first<ServedVersion>();
 }
 
 /** Newest first, each flagged whether it is the model's current version. */

@@ -8,7 +8,7 @@ import { recordDataPoint } from "../metrics";
  * status, duration, operation — never a header, token or query string) and, for named
  * operations, one Analytics Engine data point (SPEC §9).
  */
-export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const requestLog: MiddlewareHandler<AppEnv> = async function requestLog(c, next) {
 	const started = Date.now();
 	c.set("facts", {});
 	await next();

@@ -1,4 +1,4 @@
-import type { VersionRow } from "../db/firmware-versions";
+import type { ServedVersion } from "../db/firmware-versions";
 import type { Env } from "../env";
 import { AppError, NotFound } from "../errors";
 import { etagFor, ifNoneMatchMatches, ifRangeAllowsRange } from "../lib/http-conditional";
@@ -24,7 +24,7 @@ export interface DownloadOptions {
 export async function imageAnswer(
 	env: Env,
 	conditions: ImageConditions,
-	row: VersionRow,
+	row: ServedVersion,
 	options: DownloadOptions,
 ): Promise<BinaryAnswer> {
 	const headers = baseHeaders(row, options.immutable);
@@ -78,13 +78,13 @@ export async function imageAnswer(
 	return { status, headers, body };
 }
 
-function rangeFor(conditions: ImageConditions, row: VersionRow): RangeDecision {
+function rangeFor(conditions: ImageConditions, row: ServedVersion): RangeDecision {
 	if (conditions.range === null) return { kind: "full" };
 	if (!ifRangeAllowsRange(conditions.ifRange, etagFor(row.sha256))) return { kind: "full" };
 	return parseRange(conditions.range, row.size);
 }
 
-function baseHeaders(row: VersionRow, immutable: boolean): Record<string, string> {
+function baseHeaders(row: ServedVersion, immutable: boolean): Record<string, string> {
 	return {
 		"content-type": "application/octet-stream",
 		"content-disposition": `attachment; filename="firmware-${row.model_code}.bin"`,

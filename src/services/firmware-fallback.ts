@@ -1,4 +1,4 @@
-import type { VersionRow } from "../db/firmware-versions";
+import type { ServedVersion } from "../db/firmware-versions";
 import type { Env } from "../env";
 import { AppError } from "../errors";
 import { sha256Hex } from "../lib/hex";
@@ -16,7 +16,7 @@ import { r2ByteSource } from "../storage/r2-byte-source";
  */
 export async function extractImageFromBundle(
 	env: Env,
-	row: VersionRow,
+	row: ServedVersion,
 	defer: (work: Promise<unknown>) => void,
 ): Promise<Uint8Array<ArrayBuffer> | null> {
 	const started = Date.now();
@@ -57,7 +57,7 @@ export async function extractImageFromBundle(
 }
 
 /** The bundle's app image; null when the stored bundle no longer reads as one. */
-async function imageInBundle(env: Env, key: string, size: number, row: VersionRow) {
+async function imageInBundle(env: Env, key: string, size: number, row: ServedVersion) {
 	try {
 		const source = r2ByteSource(env.BLOBS, key, size);
 		const entries = await readCentralDirectory(source, { maxEntries: 64 });
@@ -69,7 +69,7 @@ async function imageInBundle(env: Env, key: string, size: number, row: VersionRo
 	}
 }
 
-function logMissing(row: VersionRow, why: string): void {
+function logMissing(row: ServedVersion, why: string): void {
 	console.error(
 		JSON.stringify({
 			msg: "firmware image object missing",

@@ -4,6 +4,7 @@ import {
 	getCurrentVersion,
 	getVersion,
 	listVersions,
+	type ServedVersion,
 	type VersionRow,
 	type VersionWithCurrent,
 } from "../db/firmware-versions";
@@ -17,8 +18,8 @@ import { activateIfNotCurrent, notifyCurrent } from "./firmware-current";
 import { rolloutInProgress, versionInRollout } from "./rollouts";
 import { removeVersionObjects } from "./version-objects";
 
-/** A stored version, as the routes that serve its image receive it. */
-export type { VersionRow };
+/** A stored version, and what of it serving its image needs, as the routes receive them. */
+export type { ServedVersion, VersionRow };
 
 export interface VersionView {
 	version: string;

@@ -1,4 +1,4 @@
-import type { VersionRow } from "../db/firmware-versions";
+import type { ServedVersion } from "../db/firmware-versions";
 
 /**
  * App images in the Cloudflare location's cache (`caches.default`), keyed by content hash, so
@@ -44,7 +44,7 @@ export async function matchImage(
  * Copies the image from R2 into the cache, at most once per isolate every ten minutes per
  * image (where the cache stores nothing, this bounds the extra reads). Run it deferred.
  */
-export async function fillImageCache(bucket: R2Bucket, row: VersionRow): Promise<void> {
+export async function fillImageCache(bucket: R2Bucket, row: ServedVersion): Promise<void> {
 	const cache = cacheOf();
 	const last = fillAttempts.get(row.sha256);
 	if (!cache || (last !== undefined && Date.now() - last < FILL_RETRY_MS)) return;

@@ -10,7 +10,8 @@
  * A rule picks the `nth` call (from 1, default 1) of one method whose target matches: the key
  * (R2 put/get/head/delete/createMultipartUpload, and a multipart upload's uploadPart/complete),
  * the prefix (R2 list) or the SQL (D1 prepare/first/run/all/raw/batch; a batch matches on its
- * statements' SQL joined by newlines). `times` makes it pick that many calls from the nth on.
+ * statements' SQL joined by newlines); a D1 session's calls count like the binding's, and its
+ * creation is the method `withSession` with the constraint as target. `times` makes it pick that many calls from the nth on.
  *
  * What happens to a picked call:
  * - `fail: "before"` (default): it throws a plain Error as the platform does, and storage is
@@ -31,7 +32,7 @@ export type R2Method =
 	| "uploadPart"
 	| "complete";
 
-export type D1Method = "prepare" | "batch" | "first" | "run" | "all" | "raw";
+export type D1Method = "prepare" | "batch" | "first" | "run" | "all" | "raw" | "withSession";
 
 export interface FaultRule<M extends string> {
 	method: M;
@@ -261,26 +262,35 @@ export function faultyDatabase(
 		s instanceof FaultyStatement ? s.inner : (s as D1PreparedStatement);
 	const sqlOf = (s: D1PreparedStatement) => (s instanceof FaultyStatement ? s.sql : "?");
 
-	const wrapped: Partial<D1Database> = {
-		prepare: (sql) =>
-			injector.applySync(
-				"prepare",
-				sql,
-				() => new FaultyStatement(db.prepare(sql), sql, injector),
-			) as unknown as D1PreparedStatement,
-		batch: (<T>(statements: D1PreparedStatement[]) =>
-			injector.apply("batch", statements.map(sqlOf).join("\n"), [statements], () =>
-				db.batch<T>(statements.map(unwrap)),
-			)) as D1Database["batch"],
+	// The binding and its D1 sessions (Sessions API) go through the same rules and log; a
+	// session's creation is logged as "withSession <constraint>".
+	const wrap = <D extends D1Database | D1DatabaseSession>(target: D): D => {
+		const wrapped: Partial<D1Database> = {
+			prepare: (sql) =>
+				injector.applySync(
+					"prepare",
+					sql,
+					() => new FaultyStatement(target.prepare(sql), sql, injector),
+				) as unknown as D1PreparedStatement,
+			batch: (<T>(statements: D1PreparedStatement[]) =>
+				injector.apply("batch", statements.map(sqlOf).join("\n"), [statements], () =>
+					target.batch<T>(statements.map(unwrap)),
+				)) as D1Database["batch"],
+			withSession: (constraint) =>
+				injector.applySync("withSession", String(constraint), () =>
+					wrap((target as D1Database).withSession(constraint)),
+				),
+		};
+		return new Proxy(target, {
+			get(inner, prop) {
+				if (prop in wrapped) return wrapped[prop as keyof D1Database];
+				const value = Reflect.get(inner, prop);
+				return typeof value === "function" ? value.bind(inner) : value;
+			},
+		});
 	};
 	return {
-		database: new Proxy(db, {
-			get(target, prop) {
-				if (prop in wrapped) return wrapped[prop as keyof D1Database];
-				const value = Reflect.get(target, prop);
-				return typeof value === "function" ? value.bind(target) : value;
-			},
-		}),
+		database: wrap(db),
 		fired: () => injector.fired(),
 		calls: () => injector.calls(),
 		picked: () => injector.picked(),
