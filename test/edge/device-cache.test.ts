@@ -111,10 +111,13 @@ describe("one D1 read per device per DEVICE_CACHE_SECONDS", () => {
 		}
 		expect(concat(parts)).toEqual(v2.image);
 
+		// One read for the whole download; the only other statement is the device's first
+		// last_seen_at, written at most once per LAST_SEEN_WRITE_SECONDS.
 		const read = reads();
 		expect(read).toEqual([
 			"withSession first-unconstrained",
-			expect.stringMatching(/^first SELECT .* FROM devices d/s),
+			expect.stringMatching(/^first SELECT .*\sFROM devices d/s),
+			expect.stringMatching(/^run UPDATE devices SET last_seen_at/),
 		]);
 	});
 
@@ -244,23 +247,25 @@ describe("changes made elsewhere reach the device within DEVICE_CACHE_SECONDS", 
 		}
 	});
 
-	it("stops serving a deleted version by its hash once the bound has passed", async () => {
+	it("stops serving a superseded target by its hash once the bound has passed", async () => {
 		const model = await createModel("edge_byhash");
 		const old = await buildFirmware(model, { version: "1.0.0", totalSize: 40_000, seed: 5 });
 		const next = await buildFirmware(model, { version: "1.1.0", totalSize: 40_000, seed: 6 });
 		expect((await uploadFirmware(model, old.zip)).status).toBe(200);
 		expect((await uploadFirmware(model, next.zip)).status).toBe(200);
 		const device = await createDevice(model);
-		const byHash = () => api(`/api/iot/firmware/${old.sha256}`, { token: device.token });
-		expect(await bytesOf(await byHash())).toEqual(old.image);
+		const byHash = () => api(`/api/iot/firmware/${next.sha256}`, { token: device.token });
+		expect(await bytesOf(await byHash())).toEqual(next.image);
 
+		// Rolled back elsewhere: the device's target is 1.0.0 again, and only its own target is
+		// served by hash.
 		await elsewhere(
-			"DELETE FROM firmware_versions WHERE model_code = ?1 AND version = ?2",
+			"UPDATE device_models SET current_version = ?2 WHERE code = ?1",
 			model,
 			"1.0.0",
 		);
 		advance(29);
-		expect(await bytesOf(await byHash())).toEqual(old.image);
+		expect(await bytesOf(await byHash())).toEqual(next.image);
 		advance(1);
 		await expectRefused(await byHash(), 404, "FIRMWARE_NOT_FOUND");
 	});
