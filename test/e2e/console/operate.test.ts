@@ -86,7 +86,7 @@ describe("versions", () => {
 		const page = await world.page();
 		const problems = watchProblems(page);
 		await signIn(page, world.base, `/models/${code}`);
-		const row = page.getByRole("row", { name: /2\.4\.1/ });
+		const row = page.getByRole("row", { name: /^2\.4\.1/ });
 		await row.waitFor();
 		expect(await row.textContent()).toContain("current");
 		expect(await row.textContent()).toContain("bundle");
