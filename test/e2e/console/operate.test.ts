@@ -86,7 +86,10 @@ describe("versions", () => {
 		const page = await world.page();
 		const problems = watchProblems(page);
 		await signIn(page, world.base, `/models/${code}`);
-		const row = page.getByRole("row", { name: /^2\.4\.1/ });
+		// The version's row in the versions table (the fleet table names versions too).
+		const row = page.getByRole("row").filter({
+			has: page.getByRole("button", { name: "Download the app image of 2.4.1" }),
+		});
 		await row.waitFor();
 		expect(await row.textContent()).toContain("current");
 		expect(await row.textContent()).toContain("bundle");
