@@ -1,0 +1,301 @@
+/**
+ * The same bug in two builds, end to end (SPEC §10–§11): bundles whose ELFs are built from the
+ * facts of ../shared/coredumps (build 2 is the same code relinked, its flash code moved), the
+ * real dumps uploaded by several devices (build 2's relocated as that relink would have left
+ * them), the real local queue and the Worker's real decoder, then the crash groups as the admin
+ * API answers them.
+ */
+import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../fixtures/app-image";
+import { buildChipFixtureElf, chipFacts } from "../fixtures/elf/chip-elf";
+import { appTextRange } from "../fixtures/elf/chip-shift";
+import { functionSymbol } from "../fixtures/elf/chip-targets";
+import type { Chip } from "../fixtures/elf/coredump-facts";
+import { buildFirmware } from "../fixtures/firmware";
+import { api } from "../helpers/api";
+import { rawImage, realDump } from "../helpers/coredump/real-dumps";
+import { relocateDump, uartLines } from "../helpers/coredump/relocate-dump";
+import { createDevice, createModel, uploadFirmware } from "../helpers/fleet";
+import { adminToken } from "../helpers/tokens";
+
+const run = crypto.randomUUID().slice(0, 6);
+/** How far build 2's flash code moved: a function ahead of it grew by 4 KiB. */
+const DELTA = 0x1000;
+const V1 = "1.0.0";
+const V2 = "1.1.0";
+
+interface Frame {
+	pc: string;
+	function: string | null;
+	file: string | null;
+	line: number | null;
+}
+type Dump = Record<string, unknown> & {
+	id: string;
+	status: string;
+	signature: string | null;
+	uploaded_at: string;
+	analysis: Record<string, unknown> & { backtrace: Frame[]; decoded_at?: string };
+};
+type Group = Record<string, unknown> & { signature: string; count: number };
+
+/** Both builds of one chip's app, and the dumps each build leaves for the one bug. */
+async function builds(chip: Chip) {
+	const facts = chipFacts(chip);
+	const elf1 = buildChipFixtureElf(chip);
+	const elf2 = buildChipFixtureElf(chip, { shift: DELTA });
+	const text = appTextRange(facts);
+	const dump1 = rawImage(realDump(chip));
+	const dump2 = await relocateDump(dump1, {
+		...text,
+		delta: DELTA,
+		xtensa: chip === "esp32",
+		elfSha256: await sha256Hex(elf2),
+	});
+	return { facts, elf1, elf2, text, dump1, dump2 };
+}
+
+async function uploadBundle(model: string, chip: Chip, version: string, elf: Uint8Array) {
+	const fw = await buildFirmware(model, { chip, version, elf });
+	const res = await uploadFirmware(model, fw.zip);
+	expect(res.status, await res.clone().text()).toBe(200);
+	return { fw, result: await res.json<Record<string, unknown>>() };
+}
+
+/** A device's upload, as devices send it; answers the dump's id. */
+async function upload(
+	device: { token: string },
+	chip: Chip,
+	version: string,
+	body: Uint8Array | string,
+): Promise<string> {
+	const res = await api(`/api/iot/coredump?chip=${chip}&firmware_version=${version}`, {
+		method: "POST",
+		token: device.token,
+		body: typeof body === "string" ? new TextEncoder().encode(body) : body,
+	});
+	expect(res.status, await res.clone().text()).toBe(201);
+	return (await res.json<{ id: string }>()).id;
+}
+
+async function dumpOf(key: string, id: string): Promise<Dump> {
+	const res = await api(`/api/devices/${key}/coredumps/${id}`, { token: await adminToken() });
+	expect(res.status).toBe(200);
+	return res.json<Dump>();
+}
+
+/** Polls until the dump's analysis is stored (a newer one than `after`, when given). */
+async function analysed(key: string, id: string, after?: string): Promise<Dump> {
+	for (let i = 0; i < 240; i++) {
+		const dump = await dumpOf(key, id);
+		const at = dump.analysis.decoded_at;
+		if (dump.status !== "pending" && (after === undefined || (at !== undefined && at > after))) {
+			return dump;
+		}
+		await new Promise((r) => setTimeout(r, 250));
+	}
+	throw new Error(`dump ${id} was never analysed`);
+}
+
+async function groups(model: string, query = ""): Promise<Group[]> {
+	const res = await api(`/api/device-models/${model}/crashes${query}`, {
+		token: await adminToken(),
+	});
+	expect(res.status, await res.clone().text()).toBe(200);
+	return (await res.json<{ crashes: Group[] }>()).crashes;
+}
+
+const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
+const where = (frames: Frame[]) =>
+	frames.map((f) => ({ function: f.function, file: f.file, line: f.line }));
+
+/**
+ * gdb's crashed-task frames below the panic machinery are fail_once ← (ROM) ← app_main ←
+ * main_task on both esp32 and esp32c3; the title names the first two.
+ */
+const TITLE = "abort() in fail_once ← app_main";
+
+describe.each(["esp32c3", "esp32"] as const)("the same bug in two builds (%s)", (chip) => {
+	it("decodes each build's dumps with their own PCs into one group, a second site into another, and never counts twice", async () => {
+		const { facts, elf1, elf2, text, dump1, dump2 } = await builds(chip);
+		const model = await createModel(`tb_${run}_${chip}`, chip);
+		await uploadBundle(model, chip, V1, elf1);
+		await uploadBundle(model, chip, V2, elf2);
+		const [a, b, c] = [
+			await createDevice(model),
+			await createDevice(model),
+			await createDevice(model),
+		];
+		const uart = realDump(chip).uart;
+		// Four dumps of the bug from three devices, raw and as UART text, on both builds.
+		const uploads = [
+			[a, V1, dump1],
+			[b, V1, uart],
+			[b, V2, dump2],
+			[c, V2, uartLines(dump2, uart)],
+		] as const;
+		const dumps: Dump[] = [];
+		for (const [device, version, body] of uploads) {
+			dumps.push(await analysed(device.key, await upload(device, chip, version, body)));
+		}
+		for (const dump of dumps) expect(dump.status).toBe("decoded");
+		const [one, , two] = dumps as [Dump, Dump, Dump, Dump];
+		expect(one.analysis).toMatchObject({ firmware_version: V1, matched_by: "firmware_version" });
+		const sha2 = await sha256Hex(elf2);
+		expect(two.analysis).toMatchObject({ firmware_version: V2, matched_by: "elf_sha256" });
+		expect(sha2.startsWith(String(two.analysis.elf_sha256_prefix))).toBe(true);
+		expect(sha2.startsWith(String(one.analysis.elf_sha256_prefix))).toBe(false);
+
+		// Build 1 decodes at gdb's PCs; build 2 at its own, by name and line the same frames.
+		const failOnce = facts.targets.find((t) => t.function === "fail_once" && t.kind === "caller");
+		const frames1 = one.analysis.backtrace;
+		const frames2 = two.analysis.backtrace;
+		expect(frames1.find((f) => f.function === "fail_once")?.pc).toBe(hex(failOnce?.pc ?? 0));
+		const moved = (pc: string) => {
+			const n = Number.parseInt(pc, 16);
+			return n >= text.start && n < text.end ? hex(n + DELTA) : pc;
+		};
+		expect(frames1.filter((f) => moved(f.pc) !== f.pc).length).toBeGreaterThanOrEqual(3);
+		expect(frames2.map((f) => f.pc)).toEqual(frames1.map((f) => moved(f.pc)));
+		expect(where(frames2)).toEqual(where(frames1));
+		expect(where(frames1).filter((f) => f.function !== null)).toEqual(
+			expect.arrayContaining([
+				expect.objectContaining({ function: "fail_once", line: 14 }),
+				expect.objectContaining({ function: "app_main", line: 20 }),
+				expect.objectContaining({ function: "main_task", line: 208 }),
+			]),
+		);
+
+		const signature = one.signature;
+		expect(signature).toMatch(/^[0-9a-f]{16}$/);
+		for (const dump of dumps) expect(dump.signature).toBe(signature);
+		const last = dumps[3] as Dump;
+		const bug = {
+			signature,
+			title: TITLE,
+			kind: "abort",
+			frames: ["fail_once", "app_main", "main_task"],
+			symbolized: true,
+			count: 4,
+			device_count: 3,
+			firmware_versions: [V1, V2],
+			first_seen: one.uploaded_at,
+			last_seen: last.uploaded_at,
+			latest_coredump: { device_key: c.key, id: last.id },
+		};
+		expect(await groups(model)).toEqual([expect.objectContaining(bug)]);
+
+		// The same dump with abort called from another function: its caller's return address
+		// (and every pointer into fail_once) now points at the call in timer_task. The call to
+		// abort (noreturn) can end fail_once, so its return address is then fail_once's end.
+		const fail = functionSymbol(facts, { name: "fail_once" });
+		const timer = facts.targets.find((t) => t.function === "timer_task" && t.kind === "caller");
+		if (!fail || !failOnce || !timer) throw new Error(`${chip}: no fail_once or timer_task`);
+		const otherSite = await relocateDump(dump1, {
+			start: fail.value,
+			end: Math.max(fail.value + fail.size, failOnce.pc + 1),
+			delta: timer.pc - failOnce.pc,
+			xtensa: chip === "esp32",
+		});
+		const other = await analysed(a.key, await upload(a, chip, V1, otherSite));
+		expect(other.status).toBe("decoded");
+		expect(other.signature).toMatch(/^[0-9a-f]{16}$/);
+		expect(other.signature).not.toBe(signature);
+		const both = await groups(model);
+		expect(both).toHaveLength(2);
+		expect(both.find((g) => g.signature === signature)).toMatchObject({ count: 4 });
+		expect(both.find((g) => g.signature === other.signature)).toMatchObject({
+			kind: "abort",
+			count: 1,
+			device_count: 1,
+			firmware_versions: [V1],
+			title: expect.stringMatching(/^abort\(\) in timer_task/),
+		});
+
+		// Analysing dumps again changes no figure.
+		for (const dump of [one, last, other]) {
+			const key = dump === last ? c.key : a.key;
+			const res = await api(`/api/devices/${key}/coredumps/${dump.id}/analyze`, {
+				method: "POST",
+				token: await adminToken(),
+			});
+			expect(res.status).toBe(202);
+			const again = await analysed(key, dump.id, dump.analysis.decoded_at);
+			expect(again.signature).toBe(dump.signature);
+		}
+		expect(await groups(model)).toEqual(both);
+
+		// Filtered by build 2: the bug with build 2's dumps only.
+		expect(await groups(model, `?firmware_version=${V2}`)).toEqual([
+			expect.objectContaining({
+				...bug,
+				count: 2,
+				device_count: 2,
+				firmware_versions: [V2],
+				first_seen: two.uploaded_at,
+				last_seen: last.uploaded_at,
+			}),
+		]);
+		const old = await groups(model, `?firmware_version=${V1}`);
+		expect(old.map((g) => [g.signature, g.count, g.device_count]).sort()).toEqual(
+			[
+				[signature, 2, 2],
+				[other.signature, 1, 1],
+			].sort(),
+		);
+	}, 120_000);
+});
+
+describe("a dump of a build whose ELF arrives later", () => {
+	it("groups by PCs, then moves to the bug's group once the bundle attaches the ELF", async () => {
+		const chip = "esp32";
+		const { elf1, elf2, dump1, dump2 } = await builds(chip);
+		const model = await createModel(`tb_${run}_late`, chip);
+		const [a, b] = [await createDevice(model), await createDevice(model)];
+		await uploadBundle(model, chip, V1, elf1);
+		const first = await analysed(a.key, await upload(a, chip, V1, dump1));
+		expect(first.status).toBe("decoded");
+
+		// Build 2 is first uploaded bare: no ELF to decode its dump against.
+		const fw2 = await buildFirmware(model, { chip, version: V2, elf: elf2 });
+		const bare = await uploadFirmware(model, fw2.image);
+		expect(bare.status).toBe(200);
+		expect(await bare.json()).toMatchObject({ format: "bin", attached: false });
+		const id = await upload(b, chip, V2, dump2);
+		const early = await analysed(b.key, id);
+		expect(early).toMatchObject({
+			status: "unsymbolized",
+			analysis: { matched_by: null, firmware_version: V2 },
+		});
+		expect(early.signature).toMatch(/^pc:[0-9a-f]{16}$/);
+		const provisional = await groups(model);
+		expect(provisional).toHaveLength(2);
+		expect(provisional.find((g) => g.signature === early.signature)).toMatchObject({
+			symbolized: false,
+			count: 1,
+			firmware_versions: [V2],
+		});
+
+		// The bundle attaches build 2's ELF; the dump is analysed again from the queue.
+		const res = await uploadFirmware(model, fw2.zip);
+		expect(res.status).toBe(200);
+		expect(await res.json()).toMatchObject({ format: "zip", attached: true });
+		const late = await analysed(b.key, id, early.analysis.decoded_at);
+		expect(late).toMatchObject({
+			status: "decoded",
+			signature: first.signature,
+			analysis: { matched_by: "elf_sha256", firmware_version: V2 },
+		});
+		expect(await groups(model)).toEqual([
+			expect.objectContaining({
+				signature: first.signature,
+				title: TITLE,
+				symbolized: true,
+				count: 2,
+				device_count: 2,
+				firmware_versions: [V1, V2],
+				latest_coredump: { device_key: b.key, id },
+			}),
+		]);
+	}, 120_000);
+});
