@@ -14,10 +14,10 @@ import { relocateDump, uartLines } from "../helpers/coredump/relocate-dump";
 import {
 	analysed,
 	builds,
-	DELTA,
 	type Dump,
 	groups,
 	hex,
+	movedPc,
 	upload,
 	uploadBundle,
 	V1,
@@ -70,10 +70,7 @@ describe.each(["esp32c3", "esp32"] as const)("the same bug in two builds (%s)", 
 		const frames1 = one.analysis.backtrace;
 		const frames2 = two.analysis.backtrace;
 		expect(frames1.find((f) => f.function === "fail_once")?.pc).toBe(hex(failOnce?.pc ?? 0));
-		const moved = (pc: string) => {
-			const n = Number.parseInt(pc, 16);
-			return n >= text.start && n < text.end ? hex(n + DELTA) : pc;
-		};
+		const moved = (pc: string) => movedPc(pc, text);
 		expect(frames1.filter((f) => moved(f.pc) !== f.pc).length).toBeGreaterThanOrEqual(3);
 		expect(frames2.map((f) => f.pc)).toEqual(frames1.map((f) => moved(f.pc)));
 		expect(where(frames2)).toEqual(where(frames1));
@@ -186,12 +183,10 @@ describe("the same bug in two builds (esp32c6: header 1.4, SHA-256 checksum)", (
 		}
 		expect(two.analysis).toMatchObject({ firmware_version: V2, matched_by: "elf_sha256" });
 		const frames1 = one.analysis.backtrace;
-		const inText = (pc: string) =>
-			Number.parseInt(pc, 16) >= text.start && Number.parseInt(pc, 16) < text.end;
 		const failOnce = facts.targets.find((t) => t.function === "fail_once" && t.kind === "caller");
 		expect(frames1.find((f) => f.function === "fail_once")?.pc).toBe(hex(failOnce?.pc ?? 0));
 		expect(two.analysis.backtrace.map((f) => f.pc)).toEqual(
-			frames1.map((f) => (inText(f.pc) ? hex(Number.parseInt(f.pc, 16) + DELTA) : f.pc)),
+			frames1.map((f) => movedPc(f.pc, text)),
 		);
 		expect(where(two.analysis.backtrace)).toEqual(where(frames1));
 		expect(two.signature).toBe(one.signature);

@@ -103,6 +103,12 @@ export async function groups(model: string, query = ""): Promise<Group[]> {
 }
 
 export const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
+/** Where build 2 has the code build 1 had at `pc` (hex). */
+export function movedPc(pc: string, text: { start: number; end: number }): string {
+	const n = Number.parseInt(pc, 16);
+	return n >= text.start && n < text.end ? hex(n + DELTA) : pc;
+}
+
 /** Frames by name and line. */
 export const where = (frames: Frame[]) =>
 	frames.map((f) => ({ function: f.function, file: f.file, line: f.line }));
