@@ -81,6 +81,15 @@ describe.each(["esp32c3", "esp32"] as const)("the same bug in two builds (%s)", 
 				expect.objectContaining({ function: "main_task", line: 208 }),
 			]),
 		);
+		// So does every other task (timer_task and the idle hook run from flash too).
+		const tasks1 = one.analysis.tasks;
+		const tasks2 = two.analysis.tasks;
+		expect(tasks2.map((t) => t.name)).toEqual(tasks1.map((t) => t.name));
+		expect(tasks2.map((t) => t.backtrace.map((f) => f.pc))).toEqual(
+			tasks1.map((t) => t.backtrace.map((f) => moved(f.pc))),
+		);
+		expect(tasks2.map((t) => where(t.backtrace))).toEqual(tasks1.map((t) => where(t.backtrace)));
+		expect(tasks1.flatMap((t) => t.backtrace).map((f) => f.function)).toContain("timer_task");
 
 		const signature = one.signature;
 		expect(signature).toMatch(/^[0-9a-f]{16}$/);

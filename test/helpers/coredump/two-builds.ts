@@ -32,7 +32,11 @@ export type Dump = Record<string, unknown> & {
 	status: string;
 	signature: string | null;
 	uploaded_at: string;
-	analysis: Record<string, unknown> & { backtrace: Frame[]; decoded_at?: string };
+	analysis: Record<string, unknown> & {
+		backtrace: Frame[];
+		tasks: { name: string; backtrace: Frame[] }[];
+		decoded_at?: string;
+	};
 };
 export type Group = Record<string, unknown> & { signature: string; count: number };
 
