@@ -49,6 +49,8 @@ export function writeProductConfig(coredumpLimit) {
 	};
 	rewrite(/^main = "([^"]+)"/m, 'main = "../../$1"', "main");
 	rewrite(/^migrations_dir = "([^"]+)"/m, 'migrations_dir = "../../$1"', "migrations_dir");
+	// The console's static assets ([build] runs from the working directory, the repository).
+	rewrite(/^directory = "(?:\.\/)?([^"]+)"/m, 'directory = "../../$1"', "assets directory");
 	toml = toml.replace(
 		/^globs = \[(.*)\]$/gm,
 		(_, list) => `globs = [${list.replace(/"([^"]+)"/g, '"../../$1"')}]`,
