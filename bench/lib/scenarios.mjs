@@ -8,6 +8,7 @@ import { alternate } from "./load.mjs";
 import { measurePeak } from "./proc.mjs";
 import { curlPut, curlUpload, timedGet } from "./product.mjs";
 import { addFallbackRows, addLoadRows, addUploadRows } from "./rows.mjs";
+import { runtimeOnly } from "./runtime-only.mjs";
 import { sleep } from "./servers.mjs";
 import { must, STATE, startProduct } from "./setup.mjs";
 import { countStorageCalls, deleteImageObjects } from "./storage-calls.mjs";
@@ -350,4 +351,5 @@ export const SCENARIOS = {
 	profile,
 	anatomy,
 	inflate,
+	runtime: runtimeOnly,
 };

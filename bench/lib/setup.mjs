@@ -163,7 +163,7 @@ export async function loadData({ product, baseline, baselineLogging, nginx }, fi
 }
 
 /** Each server must serve the same bytes, one range and a 304 before it is measured. */
-async function checkServes(name, url, headers, image, etag) {
+export async function checkServes(name, url, headers, image, etag) {
 	const full = await timedGet(url, headers);
 	must(
 		full.status === 200 && sha256Hex(full.body) === image.sha256,
