@@ -1,15 +1,15 @@
 // Crash analysis (SPEC §10), scenario `crash`: the three real dumps of ../shared/coredumps posted
 // by devices of models whose bundles carry an ELF the decode tests build from the same facts
 // (symbols, sections, CFI, lines), so every dump decodes with names, as it would against its
-// real ELF. The esp32c3 ELF is grown to a realistic 20 MiB (bench/elf-synthetic.ts, paddedElf).
+// real ELF. The esp32c3 ELF is grown to a realistic 19 MiB (bench/elf-synthetic.ts, paddedElf).
 //
 // - First dump of the realistic ELF: from the device's POST to `analysis.status` decoded (the
 //   queue consumer builds the ELF's index at first need, then decodes), with the isolate's heap
-//   peak and the server's CPU; against the baseline Worker reading the same ELF once from R2,
+//   peak and the runtime's CPU; against the baseline Worker reading the same ELF once from R2,
 //   the floor of any index build.
 // - Warm re-analysis (POST …/analyze) of each dump, index already open; against Node decoding
 //   the same dump in-process with the same code and an index built from the same ELF.
-// - The index builder in Node (bench/lib/index-build.mjs) on the same 20 MiB ELF and on a
+// - The index builder in Node (bench/lib/index-build.mjs) on the same 19 MiB ELF and on a
 //   synthetic 256 MiB ELF, against reading that ELF once by the same ranges.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,9 +17,9 @@ import { crashCode, rawDump, SHARED_COREDUMPS } from "./crash-code.mjs";
 import { buildBundle, sha256Hex } from "./firmware.mjs";
 import { cached } from "./fixtures.mjs";
 import { measureInChild } from "./index-build.mjs";
-import { isolateHeapWhile, profileWhile } from "./inspector.mjs";
+import { isolateHeapWhile } from "./inspector.mjs";
 import { median } from "./load.mjs";
-import { treeCpuMs } from "./proc.mjs";
+import { treeSchedCpuMs } from "./proc.mjs";
 import { Api, adminToken, curlPut, curlUpload, timedGet } from "./product.mjs";
 import { addCrashRows } from "./rows.mjs";
 import { sleep } from "./servers.mjs";
@@ -51,6 +51,7 @@ export async function crashAnalysis(ctx) {
 		);
 		must(up.status === 200, `the ${c.chip} crash bundle upload answered ${up.status}: ${up.body}`);
 	}
+	await quietQueue(ctx, api);
 	const realistic = cases.find((c) => c.elfMiB);
 	const elfUrl = `${servers.baseline.url}/object/crash/${realistic.elf.sha256}.elf`;
 	const put = await curlPut(elfUrl, realistic.elf.file);
@@ -61,7 +62,7 @@ export async function crashAnalysis(ctx) {
 	const first = await measured(servers.product, () => postAndWait(ctx, api, realistic));
 	const analysis = first.result.analysis;
 	ctx.log(
-		`  ${analysis.status} (${analysis.matched_by}) in ${first.seconds.toFixed(2)} s; isolate heap ${first.heap.beforeMiB.toFixed(1)} → peak ${first.heap.peakMiB.toFixed(1)} MiB; server CPU ${first.cpuMs.toFixed(0)} ms`,
+		`  ${analysis.status} (${analysis.matched_by}) in ${first.seconds.toFixed(2)} s; isolate heap ${first.heap.beforeMiB.toFixed(1)} → peak ${first.heap.peakMiB.toFixed(1)} MiB; server CPU ${first.cpuMs.toFixed(0)} ms (runtime ${first.runtimeMs.toFixed(0)} ms)`,
 	);
 	const floor = await measured(servers.baseline, async () => {
 		const got = await timedGet(elfUrl);
@@ -69,7 +70,7 @@ export async function crashAnalysis(ctx) {
 		return got;
 	});
 	ctx.log(
-		`  baseline: the ELF read once in ${floor.seconds.toFixed(2)} s; heap peak ${floor.heap.peakMiB.toFixed(1)} MiB`,
+		`  baseline: the ELF read once in ${floor.seconds.toFixed(2)} s; heap peak ${floor.heap.peakMiB.toFixed(1)} MiB; server CPU ${floor.cpuMs.toFixed(0)} ms (runtime ${floor.runtimeMs.toFixed(0)} ms)`,
 	);
 	for (const c of cases.filter((x) => x !== realistic)) {
 		const other = await postAndWait(ctx, api, c);
@@ -77,7 +78,7 @@ export async function crashAnalysis(ctx) {
 	}
 
 	const lib = await crashCode();
-	const rounds = ctx.short.rounds * (ctx.short.seconds >= 6 ? 3 : 2);
+	const rounds = ctx.short.seconds >= 6 ? 4 : 2;
 	const warm = [];
 	for (const c of cases) {
 		ctx.log(`warm re-analysis of the ${c.chip} dump, ${rounds} times, and Node decoding it`);
@@ -86,7 +87,7 @@ export async function crashAnalysis(ctx) {
 		const same = sameFrames(worker.analysis, node.analysis);
 		if (!same) ctx.results.notes.push(`The ${c.chip} analysis differs between ota-edge and Node.`);
 		ctx.log(
-			`  ota-edge: isolate ${worker.isolateMs.toFixed(1)} ms, server ${worker.serverMs.toFixed(1)} ms CPU, ${worker.wallMs.toFixed(0)} ms to analysed; Node decode ${node.cpuMs.toFixed(2)} ms CPU${same ? "" : " (analyses DIFFER)"}`,
+			`  ota-edge: server ${worker.serverMs.toFixed(1)} ms CPU (runtime ${worker.runtimeMs.toFixed(1)} ms), ${worker.wallMs.toFixed(0)} ms to analysed; Node decode ${node.cpuMs.toFixed(2)} ms CPU${same ? "" : " (analyses DIFFER)"}`,
 		);
 		warm.push({ chip: c.chip, tasks: worker.analysis.tasks.length, worker, node });
 	}
@@ -137,17 +138,46 @@ async function crashFixtures(ctx) {
 	});
 }
 
-/** `work()` timed, with the isolate's heap and the server process tree's CPU around it. */
+/**
+ * `work()` timed, with the isolate's heap and the server process tree's CPU around it (in total
+ * and in the runtime: the workerd running the Worker and the local D1/R2).
+ */
 async function measured(server, work) {
-	const cpuBefore = treeCpuMs(server.pid).total;
+	const before = treeSchedCpuMs(server.pid);
 	const started = performance.now();
-	const heap = await isolateHeapWhile(server.inspectorPort, work);
+	const heap = await isolateHeapWhile(server.inspectorPort, work, { everyMs: 100 });
+	const after = treeSchedCpuMs(server.pid);
 	return {
 		result: heap.result,
 		heap,
 		seconds: (performance.now() - started) / 1000,
-		cpuMs: treeCpuMs(server.pid).total - cpuBefore,
+		cpuMs: after.total - before.total,
+		runtimeMs: after.byRole.runtime - before.byRole.runtime,
 	};
+}
+
+/**
+ * Waits until no dump of the core dump load runs (scenario `coredumps`) is still waiting for
+ * its analysis, so that the first dump measured here does not queue behind them.
+ */
+async function quietQueue(ctx, api) {
+	const started = Date.now();
+	const pending = async () => {
+		for (const device of ctx.data.crashers) {
+			const { coredumps } = await api.json("GET", `/api/devices/${device.key}/coredumps`);
+			if (coredumps.some((d) => d.status === "pending")) return true;
+		}
+		return false;
+	};
+	while (await pending()) {
+		if (Date.now() - started > 120_000) {
+			ctx.results.notes.push("Crash analysis: earlier dumps were still pending after 120 s.");
+			return;
+		}
+		await sleep(1000);
+	}
+	const waited = (Date.now() - started) / 1000;
+	if (waited > 2) ctx.log(`  waited ${waited.toFixed(0)} s for earlier dumps' analyses`);
 }
 
 /** A device posts its dump; resolves when the dump's analysis is stored. */
@@ -182,45 +212,34 @@ async function waitAnalysed(api, c, previous, every = 200) {
 }
 
 /**
- * `rounds` re-analyses in turn, each waited for, under the isolate's profiler and with the server
- * tree's CPU; then the same number of polls alone (the control), taken off both.
+ * `rounds` re-analyses in turn, each waited for, with the server tree's CPU around them; then
+ * the same number of polls alone, at the same pace (the control), whose CPU is taken off.
  */
 async function warmReanalyses(ctx, api, c, rounds) {
 	const { product } = ctx.servers;
 	let { analysis } = await waitAnalysed(api, c, null);
 	const walls = [];
 	let polls = 0;
-	const cpu0 = treeCpuMs(product.pid).total;
-	const run = await profileWhile(
-		product.inspectorPort,
-		async () => {
-			for (let i = 0; i < rounds; i++) {
-				const started = performance.now();
-				await api.json("POST", `/api/devices/${c.device.key}/coredumps/${c.dumpId}/analyze`);
-				const done = await waitAnalysed(api, c, analysis.decoded_at);
-				walls.push(performance.now() - started);
-				polls += done.polls;
-				analysis = done.analysis;
-			}
-		},
-		{ intervalUs: 1000 },
-	);
-	const cpu1 = treeCpuMs(product.pid).total;
-	const control = await profileWhile(
-		product.inspectorPort,
-		async () => {
-			for (let i = 0; i < polls; i++) {
-				await api.json("GET", `/api/devices/${c.device.key}/coredumps/${c.dumpId}`);
-				await sleep(200);
-			}
-		},
-		{ intervalUs: 1000 },
-	);
-	const cpu2 = treeCpuMs(product.pid).total;
+	const cpu0 = treeSchedCpuMs(product.pid);
+	for (let i = 0; i < rounds; i++) {
+		const started = performance.now();
+		await api.json("POST", `/api/devices/${c.device.key}/coredumps/${c.dumpId}/analyze`);
+		const done = await waitAnalysed(api, c, analysis.decoded_at);
+		walls.push(performance.now() - started);
+		polls += done.polls;
+		analysis = done.analysis;
+	}
+	const cpu1 = treeSchedCpuMs(product.pid);
+	for (let i = 0; i < polls; i++) {
+		await api.json("GET", `/api/devices/${c.device.key}/coredumps/${c.dumpId}`);
+		await sleep(200);
+	}
+	const cpu2 = treeSchedCpuMs(product.pid);
+	const perAnalysis = (pick) => (pick(cpu1) - pick(cpu0) - (pick(cpu2) - pick(cpu1))) / rounds;
 	return {
 		analysis,
-		isolateMs: (run.summary.busyMs - control.summary.busyMs) / rounds,
-		serverMs: (cpu1 - cpu0 - (cpu2 - cpu1)) / rounds,
+		serverMs: perAnalysis((x) => x.total),
+		runtimeMs: perAnalysis((x) => x.byRole.runtime),
 		wallMs: median(walls),
 	};
 }
