@@ -62,7 +62,7 @@ export async function crashAnalysis(ctx) {
 	const first = await measured(servers.product, () => postAndWait(ctx, api, realistic));
 	const analysis = first.result.analysis;
 	ctx.log(
-		`  ${analysis.status} (${analysis.matched_by}) in ${first.seconds.toFixed(2)} s; isolate heap ${first.heap.beforeMiB.toFixed(1)} → peak ${first.heap.peakMiB.toFixed(1)} MiB; server CPU ${first.cpuMs.toFixed(0)} ms (runtime ${first.runtimeMs.toFixed(0)} ms)`,
+		`  ${analysis.status} (${analysis.matched_by}) in ${first.seconds.toFixed(2)} s; isolate heap ${first.heap.beforeMiB.toFixed(1)} → peak ${first.heap.peakMiB.toFixed(1)} MiB; server CPU ${first.cpuMs.toFixed(0)} ms (${roles(first.byRole)})`,
 	);
 	const floor = await measured(servers.baseline, async () => {
 		const got = await timedGet(elfUrl);
@@ -70,7 +70,7 @@ export async function crashAnalysis(ctx) {
 		return got;
 	});
 	ctx.log(
-		`  baseline: the ELF read once in ${floor.seconds.toFixed(2)} s; heap peak ${floor.heap.peakMiB.toFixed(1)} MiB; server CPU ${floor.cpuMs.toFixed(0)} ms (runtime ${floor.runtimeMs.toFixed(0)} ms)`,
+		`  baseline: the ELF read once in ${floor.seconds.toFixed(2)} s; heap peak ${floor.heap.peakMiB.toFixed(1)} MiB; server CPU ${floor.cpuMs.toFixed(0)} ms (${roles(floor.byRole)})`,
 	);
 	for (const c of cases.filter((x) => x !== realistic)) {
 		const other = await postAndWait(ctx, api, c);
@@ -109,6 +109,11 @@ export async function crashAnalysis(ctx) {
 	}
 	addCrashRows(ctx.results, { label, first, floor, warm, inNode, nearMiB: NEAR_LIMIT_MIB });
 }
+
+const roles = (byRole) =>
+	Object.entries(byRole)
+		.map(([role, ms]) => `${role} ${ms.toFixed(0)}`)
+		.join(", ");
 
 /** The ELFs and bundles, made once and kept in bench/out/fixtures. */
 async function crashFixtures(ctx) {
@@ -153,6 +158,9 @@ async function measured(server, work) {
 		seconds: (performance.now() - started) / 1000,
 		cpuMs: after.total - before.total,
 		runtimeMs: after.byRole.runtime - before.byRole.runtime,
+		byRole: Object.fromEntries(
+			Object.entries(after.byRole).map(([role, ms]) => [role, ms - before.byRole[role]]),
+		),
 	};
 }
 
