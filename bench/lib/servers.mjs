@@ -49,8 +49,9 @@ export function writeProductConfig(coredumpLimit) {
 	};
 	rewrite(/^main = "([^"]+)"/m, 'main = "../../$1"', "main");
 	rewrite(/^migrations_dir = "([^"]+)"/m, 'migrations_dir = "../../$1"', "migrations_dir");
-	// The console's static assets ([build] runs from the working directory, the repository).
+	// The console's assets (built by [build] into dist/console) and the folder its build watches.
 	rewrite(/^directory = "(?:\.\/)?([^"]+)"/m, 'directory = "../../$1"', "assets directory");
+	rewrite(/^watch_dir = "([^"]+)"/m, 'watch_dir = "../../$1"', "build watch_dir");
 	toml = toml.replace(
 		/^globs = \[(.*)\]$/gm,
 		(_, list) => `globs = [${list.replace(/"([^"]+)"/g, '"../../$1"')}]`,
