@@ -106,9 +106,13 @@ async function startVariant(name) {
 		persistTo: state,
 		vars: identity,
 		readyPath: "/api/health",
+		cwd: dir,
 	};
 	const server = runtime
-		? await startRuntimeServer({ ...options, script: bundleWorker(config, join(dir, ".bundle")) })
+		? await startRuntimeServer({
+				...options,
+				script: bundleWorker(config, join(dir, ".bundle"), dir),
+			})
 		: await startWrangler(options);
 	const api = new Api(server.url, await adminToken());
 	await api.createModel("bench_ota", "Downloads");

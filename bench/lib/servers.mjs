@@ -93,6 +93,7 @@ export async function startWrangler({
 	vars = {},
 	readyPath,
 	readyAnyStatus = false,
+	cwd = ROOT,
 }) {
 	const port = await freePort();
 	const inspectorPort = await freePort();
@@ -101,7 +102,8 @@ export async function startWrangler({
 	for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
 	const log = join(OUT, `${name}.log`);
 	const child = spawn(WRANGLER[0], [WRANGLER[1], ...args], {
-		cwd: ROOT,
+		// The working directory is where wrangler runs the console's [build].
+		cwd,
 		detached: true,
 		stdio: ["ignore", "pipe", "pipe"],
 		env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", FORCE_COLOR: "0" },
@@ -157,11 +159,11 @@ export async function startRuntimeServer({
 }
 
 /** The product bundled as `wrangler deploy` would upload it, into `outdir`; the entry's path. */
-export function bundleWorker(config, outdir) {
+export function bundleWorker(config, outdir, cwd = ROOT) {
 	const result = spawnSync(
 		WRANGLER[0],
 		[WRANGLER[1], "deploy", "--dry-run", "--config", config, "--outdir", outdir],
-		{ cwd: ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+		{ cwd, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 	);
 	if (result.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${result.stderr}`);
 	return join(outdir, "index.js");
