@@ -3,7 +3,7 @@
 // "runtime only" rows: the nearest this machine comes to what a Cloudflare location runs.
 //
 //   node bench/runtime-server.mjs --config=<wrangler.toml> --script=<bundled.js> \
-//     --persist=<state>/v3 --port=<port> [--vars=<json>]
+//     --persist=<state>/v3 --port=<port> [--vars=<json>] [--inspect=<port>]
 //
 // Console output of the Worker goes to this process's stdout, one line per call.
 import { readdirSync } from "node:fs";
@@ -26,6 +26,8 @@ const mf = new Miniflare(
 		resourcePersistencePath: args.persist,
 		log: new Log(LogLevel.WARN),
 		cf: false,
+		// For a CPU profile by hand (bench/lib/inspector.mjs); no DevTools session otherwise.
+		...(args.inspect ? { inspectorPort: Number(args.inspect) } : {}),
 		handleStructuredLogs: ({ message }) => process.stdout.write(`${message}\n`),
 		workers: [
 			{

@@ -9,6 +9,7 @@
 //              full (2 MiB), revalidation (If-None-Match → 304)
 //   variants:  as-is, no-log-line (the request's JSON log line not written),
 //              no-metrics (no Analytics Engine data point),
+//              no-assets (no static assets, so no assets router in front of the Worker),
 //              no-image-cache (every byte from R2, no Cache API)
 //
 // Each variant is the committed tree (git archive HEAD) with one change, under
@@ -39,6 +40,13 @@ const PATCHES = {
 	],
 	"no-metrics": [
 		["src/http/request-log.ts", "\tif (facts.operation) {\n", "\tif (facts.operation === 0) {\n"],
+	],
+	"no-assets": [
+		[
+			"wrangler.toml",
+			'[assets]\ndirectory = "./dist/console"\nrun_worker_first = ["/*", "!/assets/*"]\n',
+			"",
+		],
 	],
 	"no-image-cache": [
 		[
