@@ -33,6 +33,9 @@ export default defineConfig({
 					exclude: ["test/e2e/**"],
 					setupFiles: ["./test/helpers/apply-migrations.ts"],
 					globalSetup: ["./test/helpers/mosquitto-setup.ts"],
+					// A guard against hangs, not a measure: tests that analyse dozens of dumps take
+					// seconds on a busy 2-core machine, and vitest's 5 s default fails them there.
+					testTimeout: 30_000,
 				},
 			},
 			{

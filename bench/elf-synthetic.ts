@@ -6,7 +6,14 @@ import type { ByteSource } from "../src/lib/zip/byte-source";
 import { ByteWriter } from "../test/fixtures/elf/byte-writer";
 import { cfa, writeDebugFrame } from "../test/fixtures/elf/cfi-writer";
 import { writeDebugInfo } from "../test/fixtures/elf/debug-info-writer";
-import { concat, EM_RISCV, StringTable, symbolTable } from "../test/fixtures/elf/elf-writer";
+import {
+	concat,
+	EM_RISCV,
+	type SectionSpec,
+	StringTable,
+	symbolTable,
+	writeElf,
+} from "../test/fixtures/elf/elf-writer";
 import { type LineSequence, writeLineProgram } from "../test/fixtures/elf/line-program-writer";
 
 const TEXT = 0x42000000;
@@ -121,6 +128,59 @@ export function syntheticElf(options: SyntheticOptions): ByteSource & { descript
 	return layout(sections, {
 		description: `${functions} functions (${codeBytes} bytes of code), ${linePaddingBytes} bytes of .debug_line and ${infoPaddingBytes} of .debug_info padding`,
 	});
+}
+
+/**
+ * `elf` (an ELF32 as test/fixtures/elf/elf-writer.ts writes it, section name table last) grown
+ * to about `totalBytes` the way a bigger firmware grows: `.debug_line` and `.debug_info` get
+ * the padding units of `syntheticElf` appended (line programs of discarded code, big
+ * compilation units), everything else stays as it was, so a dump decodes against it as before.
+ */
+export function paddedElf(elf: Uint8Array, totalBytes: number): Uint8Array {
+	const view = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
+	const shoff = view.getUint32(32, true);
+	const count = view.getUint16(48, true);
+	const shstrndx = view.getUint16(50, true);
+	if (shstrndx !== count - 1) throw new Error("paddedElf needs the section name table last");
+	const header = (i: number, field: number) => view.getUint32(shoff + i * 40 + field * 4, true);
+	const names = header(shstrndx, 4);
+	const nameAt = (offset: number) => {
+		let end = names + offset;
+		while (elf[end] !== 0) end++;
+		return new TextDecoder().decode(elf.subarray(names + offset, end));
+	};
+	const strings = { str: new StringTable(), lineStr: new StringTable() };
+	const lineUnit = paddingLineUnit(strings);
+	const infoUnit = paddingInfoUnit();
+	const padding = Math.max(0, totalBytes - elf.length);
+	const linePadding = roundDown(Math.floor(padding * 0.6), lineUnit.length);
+	const infoPadding = roundDown(padding - linePadding, infoUnit.length);
+	const repeated = (unit: Uint8Array, length: number) => {
+		const out = new Uint8Array(length);
+		for (let at = 0; at < length; at += unit.length) out.set(unit, at);
+		return out;
+	};
+	const sections: SectionSpec[] = [];
+	for (let i = 1; i < shstrndx; i++) {
+		const [type, offset, size] = [header(i, 1), header(i, 4), header(i, 5)];
+		const name = nameAt(header(i, 0));
+		let data = type === 8 ? undefined : elf.subarray(offset, offset + size);
+		if (name === ".debug_line" && data) data = concat([data, repeated(lineUnit, linePadding)]);
+		if (name === ".debug_info" && data) data = concat([data, repeated(infoUnit, infoPadding)]);
+		sections.push({
+			name,
+			type,
+			flags: header(i, 2),
+			addr: header(i, 3),
+			data,
+			size: type === 8 ? size : undefined,
+			link: header(i, 6),
+			info: header(i, 7),
+			align: header(i, 8),
+			entsize: header(i, 9),
+		});
+	}
+	return writeElf({ machine: view.getUint16(18, true), sections });
 }
 
 function whole(bytes: Uint8Array): Omit<Part, "at"> {

@@ -4,7 +4,11 @@
 //   npm run bench                          everything (5½ minutes on 2 cores)
 //   npm run bench -- --quick               3 s load runs, one round: to try the bench itself
 //   npm run bench -- --only=full,partial   some scenarios: full, partial, revalidation,
-//                                          coredumps, uploads, fallback, profile, anatomy, inflate
+//                                          coredumps, uploads, crash, fallback, profile,
+//                                          anatomy, inflate, runtime (the device path
+//                                          without wrangler dev)
+//   npm run bench -- --only=crash          crash analysis alone: ELF index build, first and
+//                                          warm decodes of the real dumps (about 1½ minutes)
 //   npm run bench -- --rounds=4            more rounds of every load run (default 2): on a
 //                                          machine other jobs share, more alternations
 //

@@ -1,11 +1,14 @@
-// `npm run bench:variants -- <scenario> [rounds] [variant…]`: what one part of ota-edge costs,
-// measured as ota-edge with that part taken out, side by side with ota-edge as it is and the
-// bare baseline Worker (plain and with one log line), all under `wrangler dev`, alternated.
+// `npm run bench:variants -- [--runtime] <scenario> [rounds] [variant…]`: what one part of
+// ota-edge costs, measured as ota-edge with that part taken out, side by side with ota-edge as
+// it is and the bare baseline Worker (plain and with one log line), all under `wrangler dev`
+// (with --runtime: each served by Miniflare's workerd alone, bench/runtime-server.mjs),
+// alternated.
 // Not part of `npm run bench`: it answers "what is left" questions for bench/RESULTS.md.
 //
 //   scenarios: ranges (64 KiB ranges of /api/iot/firmware/{sha256}, as ESP-IDF resumes),
 //              full (2 MiB), revalidation (If-None-Match → 304)
 //   variants:  as-is, no-log-line (the request's JSON log line not written),
+//              no-metrics (no Analytics Engine data point),
 //              no-image-cache (every byte from R2, no Cache API)
 //
 // Each variant is the committed tree (git archive HEAD) with one change, under
@@ -18,13 +21,24 @@ import { appImage } from "./lib/fixtures.mjs";
 import { alternate } from "./lib/load.mjs";
 import { preflight } from "./lib/preflight.mjs";
 import { Api, adminToken, curlPut, curlUpload, pipelineToken } from "./lib/product.mjs";
-import { applyMigrations, OUT, ROOT, startWrangler, stopAll } from "./lib/servers.mjs";
+import {
+	applyMigrations,
+	bundleWorker,
+	OUT,
+	ROOT,
+	startRuntimeServer,
+	startWrangler,
+	stopAll,
+} from "./lib/servers.mjs";
 
 /** One change per variant: [file, text to find, replacement]. */
 const PATCHES = {
 	"as-is": [],
 	"no-log-line": [
 		["src/http/request-log.ts", "\tconsole.log(\n", "\tif (facts === undefined) console.log(\n"],
+	],
+	"no-metrics": [
+		["src/http/request-log.ts", "\tif (facts.operation) {\n", "\tif (facts.operation === 0) {\n"],
 	],
 	"no-image-cache": [
 		[
@@ -43,12 +57,15 @@ const SCENARIOS = {
 	},
 };
 
-const [scenarioName = "ranges", roundsArg = "3", ...chosen] = process.argv.slice(2);
+const runtime = process.argv.includes("--runtime");
+const [scenarioName = "ranges", roundsArg = "3", ...chosen] = process.argv
+	.slice(2)
+	.filter((a) => a !== "--runtime");
 const scenario = SCENARIOS[scenarioName];
 const names = chosen.length ? chosen : ["as-is", "no-log-line"];
 if (!scenario || names.some((n) => !(n in PATCHES))) {
 	console.error(
-		`usage: variants.mjs <${Object.keys(SCENARIOS).join("|")}> [rounds] [${Object.keys(PATCHES).join("|")}…]`,
+		`usage: variants.mjs [--runtime] <${Object.keys(SCENARIOS).join("|")}> [rounds] [${Object.keys(PATCHES).join("|")}…]`,
 	);
 	process.exit(2);
 }
@@ -83,13 +100,20 @@ async function startVariant(name) {
 	const config = join(dir, "wrangler.toml");
 	const state = join(dir, ".state");
 	applyMigrations(config, state);
-	const server = await startWrangler({
+	const options = {
 		name: `variant-${name}`,
 		config,
 		persistTo: state,
 		vars: identity,
 		readyPath: "/api/health",
-	});
+		cwd: dir,
+	};
+	const server = runtime
+		? await startRuntimeServer({
+				...options,
+				script: bundleWorker(config, join(dir, ".bundle"), dir),
+			})
+		: await startWrangler(options);
 	const api = new Api(server.url, await adminToken());
 	await api.createModel("bench_ota", "Downloads");
 	const device = await api.createDevice("bench_ota");
@@ -100,14 +124,17 @@ async function startVariant(name) {
 }
 
 async function startBaseline(name, vars) {
-	const server = await startWrangler({
+	const options = {
 		name,
 		config: join(ROOT, "bench/wrangler.baseline.toml"),
 		persistTo: join(DIR, `${name}-state`),
 		vars,
 		readyPath: "/object/none",
 		readyAnyStatus: true,
-	});
+	};
+	const server = runtime
+		? await startRuntimeServer({ ...options, script: join(ROOT, "bench/baseline-worker.js") })
+		: await startWrangler(options);
 	await curlPut(`${server.url}/object/firmware.bin`, image.file);
 	return server;
 }
@@ -130,6 +157,7 @@ async function main() {
 				...withEtag(scenario.product, `"${image.sha256}"`),
 			],
 			cpuRoot: v.server.pid,
+			oneWorkerd: runtime,
 		})),
 		...[
 			["bare", bare],
@@ -139,6 +167,7 @@ async function main() {
 			url: bareUrl(s),
 			options: withEtag(scenario.baseline, etag),
 			cpuRoot: s.pid,
+			oneWorkerd: runtime,
 		})),
 	];
 	await alternate(targets, { rounds: 1, seconds: 2 }); // warm-up

@@ -1,6 +1,6 @@
 import type { Principal } from "./auth/principal";
 import type { Device } from "./db/devices";
-import type { VersionRow } from "./db/firmware-versions";
+import type { ServedVersion } from "./db/firmware-versions";
 import type { Env } from "./env";
 import type { Target } from "./services/device-target";
 
@@ -23,6 +23,6 @@ export interface AppEnv {
 		/** Set on device endpoints: the calling device, checked active and of its model. */
 		device: Device;
 		/** Set on device endpoints: what the device is served (pinned, rollout or current). */
-		target: Target<VersionRow>;
+		target: Target<ServedVersion>;
 	};
 }

@@ -65,10 +65,18 @@ export function mapText(length, seed = 1) {
 export const sha256Hex = (bytes) => createHash("sha256").update(bytes).digest("hex");
 
 /**
- * An app image of about `size` bytes (rounded down to 16) for chip esp32, naming `elfSha256`
- * (hex) in its description. Three segments; the first holds esp_app_desc_t.
+ * An app image of about `size` bytes (rounded down to 16) for chip `chipId` (esp_chip_id_t,
+ * default esp32), naming `elfSha256` (hex) in its description. Three segments; the first holds
+ * esp_app_desc_t.
  */
-export function buildAppImage({ version, size, seed = 1, elfSha256, projectName = "bench" }) {
+export function buildAppImage({
+	version,
+	size,
+	seed = 1,
+	elfSha256,
+	projectName = "bench",
+	chipId = CHIP_ESP32,
+}) {
 	const header = 24;
 	const first = 4096;
 	const second = 1024;
@@ -86,7 +94,7 @@ export function buildAppImage({ version, size, seed = 1, elfSha256, projectName 
 	bytes.set([0xe9, segments.length, 0x02, 0x20]);
 	view.setUint32(4, 0x40081234, true);
 	bytes[8] = 0xee;
-	view.setUint16(12, CHIP_ESP32, true);
+	view.setUint16(12, chipId, true);
 	view.setUint16(17, 399, true);
 	bytes[23] = 1;
 
@@ -128,18 +136,35 @@ export function buildAppImage({ version, size, seed = 1, elfSha256, projectName 
 
 /**
  * A bundle as `upload.sh` builds it: `<code>.bin/.elf/.map`, sdkconfig and version.json, the
- * image naming the ELF's SHA-256. `level` 0 stores entries, 1–9 deflates them.
+ * image naming the ELF's SHA-256. The ELF is `elf` when given (a real one, for crash analysis),
+ * else `elfSize` bytes that only compress like one. `level` 0 stores entries, 1–9 deflates them.
  */
-export function buildBundle({ code, version, imageSize, elfSize, mapSize, seed = 1, level = 6 }) {
-	const elf = elfLike(elfSize, seed + 1000);
-	const image = buildAppImage({ version, size: imageSize, seed, elfSha256: sha256Hex(elf) });
+export function buildBundle({
+	code,
+	version,
+	imageSize,
+	elfSize,
+	mapSize,
+	seed = 1,
+	level = 6,
+	elf = elfLike(elfSize, seed + 1000),
+	chipId = CHIP_ESP32,
+	target = "esp32",
+}) {
+	const image = buildAppImage({
+		version,
+		size: imageSize,
+		seed,
+		elfSha256: sha256Hex(elf),
+		chipId,
+	});
 	const text = (s) => new TextEncoder().encode(s);
 	const zip = zipSync(
 		{
 			[`${code}.bin`]: image,
 			[`${code}.elf`]: elf,
 			[`${code}.map`]: mapText(mapSize, seed),
-			sdkconfig: text('CONFIG_IDF_TARGET="esp32"\nCONFIG_APP_PROJECT_VER_FROM_CONFIG=y\n'),
+			sdkconfig: text(`CONFIG_IDF_TARGET="${target}"\nCONFIG_APP_PROJECT_VER_FROM_CONFIG=y\n`),
 			"version.json": text(
 				JSON.stringify({
 					git_commit: "0123456789abcdef0123456789abcdef01234567",

@@ -10,7 +10,7 @@ import { OUT } from "./servers.mjs";
 const GENERATION = 1;
 const DIR = join(OUT, "fixtures");
 
-function cached(kind, params, make) {
+export function cached(kind, params, make) {
 	mkdirSync(DIR, { recursive: true });
 	const id = createHash("sha256")
 		.update(JSON.stringify({ GENERATION, kind, params }))

@@ -54,14 +54,15 @@ export async function profileWhile(inspectorPort, work, { intervalUs = 200 } = {
 }
 
 /**
- * Runs `work()` while sampling the isolate's heap every 25 ms: V8's used heap plus the
+ * Runs `work()` while sampling the isolate's heap every `everyMs` (25 ms unless told; each sample
+ * costs wrangler's processes some CPU, so work of seconds is sampled less often): V8's used heap plus the
  * ArrayBuffer backing stores, the Worker's own memory that the platform's 128 MB isolate limit
  * is about (the workerd process also holds the local D1/R2 simulators). Before and after, a full
  * garbage collection (workerd's inspector has no HeapProfiler.collectGarbage, but a heap
  * snapshot begins with one), so `beforeMiB` and `afterMiB` are live memory and the peak's
  * growth over `beforeMiB` is what the work needed, its garbage included. In MiB.
  */
-export async function isolateHeapWhile(inspectorPort, work) {
+export async function isolateHeapWhile(inspectorPort, work, { everyMs = 25 } = {}) {
 	const { socket, send, call } = await connect(inspectorPort);
 	const heap = async () => {
 		const usage = await call("Runtime.getHeapUsage");
@@ -80,7 +81,7 @@ export async function isolateHeapWhile(inspectorPort, work) {
 		const sampler = (async () => {
 			while (sampling) {
 				peak = Math.max(peak, await heap());
-				await new Promise((resolve) => setTimeout(resolve, 25));
+				await new Promise((resolve) => setTimeout(resolve, everyMs));
 			}
 		})();
 		let result;

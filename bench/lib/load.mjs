@@ -49,9 +49,10 @@ export async function alternate(targets, { rounds, seconds, onRun = () => {} }) 
 	for (let round = 0; round < rounds; round++) {
 		const order = round % 2 === 0 ? targets : [...targets].reverse();
 		for (const target of order) {
-			const cpuBefore = treeCpuMs(target.cpuRoot);
+			const cpuOptions = { oneWorkerd: target.oneWorkerd };
+			const cpuBefore = treeCpuMs(target.cpuRoot, cpuOptions);
 			const result = await runWrk(target.url, { seconds, options: target.options ?? [] });
-			const cpuAfter = treeCpuMs(target.cpuRoot);
+			const cpuAfter = treeCpuMs(target.cpuRoot, cpuOptions);
 			result.cpuMs = cpuAfter.total - cpuBefore.total;
 			result.cpuByRole = Object.fromEntries(
 				Object.keys(cpuAfter.byRole).map((k) => [k, cpuAfter.byRole[k] - cpuBefore.byRole[k]]),

@@ -48,24 +48,46 @@ export function workerdPid(rootPid, which) {
  * User + system CPU time (ms) used so far by the process tree under `rootPid`, in total and
  * per role: the Worker's runtime (workerd with the D1/R2/cache simulators), wrangler's proxy
  * (workerd in front of it), wrangler itself (node, which also prints the logs) and the rest.
+ * With `oneWorkerd`, the tree has one workerd and no proxy (bench/runtime-server.mjs): it is the
+ * runtime, and node is the Miniflare host that prints the logs.
  */
-export function treeCpuMs(rootPid) {
+export function treeCpuMs(rootPid, { oneWorkerd = false } = {}) {
 	const byRole = { runtime: 0, proxy: 0, wrangler: 0, other: 0 };
 	for (const pid of descendants(rootPid)) {
 		try {
 			// Fields after the command (which may contain spaces) start at the last ")".
 			const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
 			const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-			byRole[roleOf(pid)] += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+			byRole[roleOf(pid, oneWorkerd)] += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 		} catch {}
 	}
 	const total = Object.values(byRole).reduce((a, b) => a + b, 0);
 	return { total, byRole };
 }
 
-function roleOf(pid) {
+/**
+ * As `treeCpuMs`, but from the scheduler's own accounting (`/proc/<pid>/task/<tid>/schedstat`,
+ * nanoseconds on the CPU per thread) rather than 10 ms ticks: for work of tens of milliseconds.
+ */
+export function treeSchedCpuMs(rootPid) {
+	const byRole = { runtime: 0, proxy: 0, wrangler: 0, other: 0 };
+	for (const pid of descendants(rootPid)) {
+		try {
+			const role = roleOf(pid);
+			for (const task of readdirSync(`/proc/${pid}/task`)) {
+				const stat = readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8");
+				byRole[role] += Number(stat.split(" ")[0]) / 1e6;
+			}
+		} catch {}
+	}
+	const total = Object.values(byRole).reduce((a, b) => a + b, 0);
+	return { total, byRole };
+}
+
+function roleOf(pid, oneWorkerd = false) {
 	const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
 	if (comm === "workerd") {
+		if (oneWorkerd) return "runtime";
 		return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--inspector-addr")
 			? "runtime"
 			: "proxy";

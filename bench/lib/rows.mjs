@@ -123,3 +123,65 @@ export function addFallbackRows(results, times) {
 		labels: { baseline: "ota-edge, cache" },
 	});
 }
+
+/**
+ * Crash analysis (bench/lib/crash-analysis.mjs): the first dump of a realistic ELF against the
+ * baseline Worker reading that ELF once; each warm re-analysis against Node decoding the same
+ * dump in-process; the index builder in Node against reading the same ELF once.
+ */
+export function addCrashRows(results, { label, first, floor, warm, inNode, nearMiB }) {
+	const push = (scenario, metric, product, baseline, labels, extra = {}) =>
+		results.rows.push({
+			scenario,
+			metric,
+			product,
+			baseline,
+			nginx: null,
+			better: "lower",
+			target: null,
+			labels,
+			...extra,
+		});
+	const firstScenario = `Crash analysis, first dump of a realistic ELF (${label}): index + decode`;
+	const readOnce = { baseline: "reads the ELF once" };
+	push(firstScenario, "s from device POST to decoded", first.seconds, floor.seconds, readOnce);
+	push(firstScenario, "runtime CPU ms", first.runtimeMs, floor.runtimeMs, readOnce);
+	push(
+		firstScenario,
+		"isolate heap growth, MiB",
+		first.heap.peakMiB - first.heap.beforeMiB,
+		floor.heap.peakMiB - floor.heap.beforeMiB,
+		readOnce,
+		{ noRatio: true },
+	);
+	for (const w of warm) {
+		const scenario = `Crash analysis, warm re-analysis, ${w.chip} dump (${w.tasks} tasks)`;
+		const node = { baseline: "Node, decode only" };
+		push(scenario, "server CPU ms per analysis", w.worker.serverMs, w.node.cpuMs, node);
+		push(scenario, "runtime CPU ms per analysis", w.worker.runtimeMs, w.node.cpuMs, node);
+		push(scenario, "ms from POST …/analyze to decoded", w.worker.wallMs, null, {});
+	}
+	for (const [name, what] of [
+		["realistic", `the same ${label}`],
+		["near", `a synthetic ${nearMiB} MiB ELF`],
+	]) {
+		const { build, read } = inNode[name];
+		const scenario = `ELF index build in Node (not wrangler dev), ${what}`;
+		const floorLabel = { baseline: "reads it once" };
+		push(scenario, "build s", build.buildMs / 1000, read.buildMs / 1000, floorLabel);
+		push(
+			scenario,
+			"peak heap + buffers, MiB",
+			build.peakBytes / MiB,
+			read.peakBytes / MiB,
+			floorLabel,
+			{
+				noRatio: true,
+			},
+		);
+		push(scenario, "peak reachable, MiB", build.liveBytes / MiB, read.liveBytes / MiB, floorLabel, {
+			noRatio: true,
+		});
+		push(scenario, "index MiB", build.indexBytes / MiB, null, {}, { noRatio: true });
+	}
+}

@@ -1,6 +1,7 @@
 // The scenarios of issue 7, each a function of the run's context (`ctx`): servers, loaded
 // data, fixtures, `results` to add rows to, `log`, and the load durations.
 
+import { crashAnalysis } from "./crash-analysis.mjs";
 import { sha256Hex } from "./firmware.mjs";
 import { inflate } from "./inflate.mjs";
 import { isolateHeapWhile, profileWhile } from "./inspector.mjs";
@@ -8,8 +9,9 @@ import { alternate } from "./load.mjs";
 import { measurePeak } from "./proc.mjs";
 import { curlPut, curlUpload, timedGet } from "./product.mjs";
 import { addFallbackRows, addLoadRows, addUploadRows } from "./rows.mjs";
+import { runtimeOnly } from "./runtime-only.mjs";
 import { sleep } from "./servers.mjs";
-import { must, STATE, startProduct } from "./setup.mjs";
+import { must, restartProduct, STATE } from "./setup.mjs";
 import { countStorageCalls, deleteImageObjects } from "./storage-calls.mjs";
 
 const MiB = 1024 * 1024;
@@ -154,11 +156,7 @@ export async function uploads(ctx) {
 	const { realistic, big } = ctx.fixtures;
 	// A fresh isolate, so that the uploads start from a heap the load runs left nothing in.
 	ctx.log("restarting ota-edge for a fresh isolate");
-	const { servers, data } = ctx;
-	await servers.product.stop();
-	servers.product = await startProduct(servers.productConfig, servers.identity);
-	data.urls.product = `${servers.product.url}/api/iot/firmware`;
-	data.urls.productBySha = `${servers.product.url}/api/iot/firmware/${ctx.fixtures.image.sha256}`;
+	await restartProduct(ctx);
 
 	const near = { product: [], baseline: [] };
 	for (const [i, b] of big.entries()) {
@@ -346,8 +344,10 @@ export const SCENARIOS = {
 	revalidation,
 	coredumps,
 	uploads,
+	crash: crashAnalysis,
 	fallback,
 	profile,
 	anatomy,
 	inflate,
+	runtime: runtimeOnly,
 };

@@ -49,6 +49,9 @@ export function writeProductConfig(coredumpLimit) {
 	};
 	rewrite(/^main = "([^"]+)"/m, 'main = "../../$1"', "main");
 	rewrite(/^migrations_dir = "([^"]+)"/m, 'migrations_dir = "../../$1"', "migrations_dir");
+	// The console's assets (built by [build] into dist/console) and the folder its build watches.
+	rewrite(/^directory = "(?:\.\/)?([^"]+)"/m, 'directory = "../../$1"', "assets directory");
+	rewrite(/^watch_dir = "([^"]+)"/m, 'watch_dir = "../../$1"', "build watch_dir");
 	toml = toml.replace(
 		/^globs = \[(.*)\]$/gm,
 		(_, list) => `globs = [${list.replace(/"([^"]+)"/g, '"../../$1"')}]`,
@@ -90,6 +93,7 @@ export async function startWrangler({
 	vars = {},
 	readyPath,
 	readyAnyStatus = false,
+	cwd = ROOT,
 }) {
 	const port = await freePort();
 	const inspectorPort = await freePort();
@@ -98,7 +102,8 @@ export async function startWrangler({
 	for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
 	const log = join(OUT, `${name}.log`);
 	const child = spawn(WRANGLER[0], [WRANGLER[1], ...args], {
-		cwd: ROOT,
+		// The working directory is where wrangler runs the console's [build].
+		cwd,
 		detached: true,
 		stdio: ["ignore", "pipe", "pipe"],
 		env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", FORCE_COLOR: "0" },
@@ -112,6 +117,56 @@ export async function startWrangler({
 	server.runtimePid = workerdPid(child.pid, "runtime");
 	server.proxyPid = workerdPid(child.pid, "proxy");
 	return server;
+}
+
+/**
+ * Starts a Worker under bench/runtime-server.mjs (Miniflare's workerd alone: no wrangler dev
+ * proxy, no DevTools session) and waits until `readyPath` answers. `script` is the bundled
+ * Worker (`bundleWorker` for the product); `persistTo` a state folder as wrangler dev keeps it.
+ */
+export async function startRuntimeServer({
+	name,
+	config,
+	script,
+	persistTo,
+	vars = {},
+	readyPath,
+	readyAnyStatus = false,
+}) {
+	const port = await freePort();
+	const log = join(OUT, `${name}.log`);
+	const args = [
+		join(ROOT, "bench/runtime-server.mjs"),
+		`--config=${config}`,
+		`--script=${script}`,
+		`--persist=${join(persistTo, "v3")}`,
+		`--port=${port}`,
+		`--vars=${JSON.stringify(vars)}`,
+	];
+	const child = spawn(process.execPath, args, {
+		cwd: ROOT,
+		detached: true,
+		stdio: ["ignore", "pipe", "pipe"],
+		env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", FORCE_COLOR: "0" },
+	});
+	const sink = createWriteStream(log);
+	child.stdout.pipe(sink);
+	child.stderr.pipe(sink);
+	const server = track(name, child);
+	Object.assign(server, { port, url: `http://127.0.0.1:${port}`, log, oneWorkerd: true });
+	await waitFor(`${server.url}${readyPath}`, child, log, 90_000, readyAnyStatus);
+	return server;
+}
+
+/** The product bundled as `wrangler deploy` would upload it, into `outdir`; the entry's path. */
+export function bundleWorker(config, outdir, cwd = ROOT) {
+	const result = spawnSync(
+		WRANGLER[0],
+		[WRANGLER[1], "deploy", "--dry-run", "--config", config, "--outdir", outdir],
+		{ cwd, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+	);
+	if (result.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${result.stderr}`);
+	return join(outdir, "index.js");
 }
 
 /** nginx serving `root` on a free port with sendfile, one worker, no access log. */

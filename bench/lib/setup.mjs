@@ -109,6 +109,15 @@ export function startProduct(productConfig, identity) {
 	});
 }
 
+/** ota-edge started again on the same state: a fresh isolate, nothing in its memory. */
+export async function restartProduct(ctx) {
+	const { servers, data } = ctx;
+	await servers.product.stop();
+	servers.product = await startProduct(servers.productConfig, servers.identity);
+	data.urls.product = `${servers.product.url}/api/iot/firmware`;
+	data.urls.productBySha = `${servers.product.url}/api/iot/firmware/${ctx.fixtures.image.sha256}`;
+}
+
 /** Models, devices and tokens in the product; the image in every server. */
 export async function loadData({ product, baseline, baselineLogging, nginx }, fixtures) {
 	const api = new Api(product.url, await adminToken());
@@ -163,7 +172,7 @@ export async function loadData({ product, baseline, baselineLogging, nginx }, fi
 }
 
 /** Each server must serve the same bytes, one range and a 304 before it is measured. */
-async function checkServes(name, url, headers, image, etag) {
+export async function checkServes(name, url, headers, image, etag) {
 	const full = await timedGet(url, headers);
 	must(
 		full.status === 200 && sha256Hex(full.body) === image.sha256,

@@ -1,29 +1,29 @@
 /**
  * Everything a device request needs to know, in ONE statement: the device, its model's
  * current version, the model's open rollout and its version, and the device's pinned version
- * (each version as its full row). The target rule (src/services/device-target.ts) then picks
- * one of them without asking D1 again; caches wrap this one read.
+ * (each version as the fields serving it needs, `ServedVersion`: never `version_json`, which
+ * may be 64 KiB, nor anything else the isolate would parse and remember for nothing). The
+ * target rule (src/services/device-target.ts) then picks one of them without asking D1 again;
+ * caches wrap this one read.
  */
 import { OPEN_STATES_SQL, type RolloutState } from "../lib/rollout-state";
 import { DEVICE_COLUMNS, type DeviceRow } from "./devices";
-import { VERSION_COLUMNS, type VersionRow } from "./firmware-versions";
+import { SERVED_COLUMNS, type ServedVersion } from "./firmware-versions";
 import type { D1Reader } from "./reader";
 
 export interface DeviceContextRow {
 	device: DeviceRow;
-	current: VersionRow | null;
+	current: ServedVersion | null;
 	rollout: { id: string; version: string; state: RolloutState; percent: number } | null;
-	rolloutVersion: VersionRow | null;
-	pinned: VersionRow | null;
+	rolloutVersion: ServedVersion | null;
+	pinned: ServedVersion | null;
 }
-
-const versionNames = VERSION_COLUMNS.split(",").map((c) => c.trim());
 
 /** A version row of `alias` as one JSON column (NULL when the join found none). */
 const versionJson = (alias: string) =>
-	`CASE WHEN ${alias}.version IS NULL THEN NULL ELSE json_object(${versionNames
-		.map((c) => `'${c}', ${alias}.${c}`)
-		.join(", ")}) END`;
+	`CASE WHEN ${alias}.version IS NULL THEN NULL ELSE json_object(${SERVED_COLUMNS.map(
+		(c) => `'${c}', ${alias}.${c}`,
+	).join(", ")}) END`;
 
 const SQL = `SELECT ${DEVICE_COLUMNS.split(",")
 	.map((c) => `d.${c.trim()}`)
@@ -51,8 +51,8 @@ type Joined = DeviceRow & {
 	pinned_row: string | null;
 };
 
-const parseVersion = (json: string | null): VersionRow | null =>
-	json === null ? null : (JSON.parse(json) as VersionRow);
+const parseVersion = (json: string | null): ServedVersion | null =>
+	json === null ? null : (JSON.parse(json) as ServedVersion);
 
 /** The device's context, or null when no device has that key. */
 export async function getDeviceContext(

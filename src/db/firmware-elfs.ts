@@ -104,3 +104,44 @@ export async function attachBundle(
 		.run();
 	return result.meta.changes === 1;
 }
+
+/** One claim on building the index of a model's ELF (see migrations/0005). */
+export interface IndexBuildClaim {
+	model: string;
+	elfSha256: string;
+	/** Who claims: unique per build attempt. */
+	holder: string;
+	nowMs: number;
+	leaseMs: number;
+}
+
+/**
+ * Claims the build of the ELF's index for `leaseMs`: true when nobody holds it, or the lease
+ * of whoever did has run out (decided inside the statement, so two claimants never both win).
+ */
+export async function claimIndexBuild(db: D1Database, claim: IndexBuildClaim): Promise<boolean> {
+	const result = await db
+		.prepare(
+			`INSERT INTO elf_index_builds (model_code, elf_sha256, holder, lease_until)
+       VALUES (?1, ?2, ?3, ?4 + ?5)
+       ON CONFLICT (model_code, elf_sha256) DO UPDATE SET holder = excluded.holder,
+         lease_until = excluded.lease_until
+       WHERE elf_index_builds.lease_until <= ?4`,
+		)
+		.bind(claim.model, claim.elfSha256, claim.holder, claim.nowMs, claim.leaseMs)
+		.run();
+	return result.meta.changes > 0;
+}
+
+/** Ends a claim, only if `holder` still holds it (a build past its lease may have lost it). */
+export async function releaseIndexBuild(
+	db: D1Database,
+	claim: Pick<IndexBuildClaim, "model" | "elfSha256" | "holder">,
+): Promise<void> {
+	await db
+		.prepare(
+			"DELETE FROM elf_index_builds WHERE model_code = ?1 AND elf_sha256 = ?2 AND holder = ?3",
+		)
+		.bind(claim.model, claim.elfSha256, claim.holder)
+		.run();
+}

@@ -12,7 +12,7 @@
  */
 import { type DeviceContextRow, getDeviceContext } from "../db/device-context";
 import { type Device, toDevice } from "../db/devices";
-import type { VersionRow } from "../db/firmware-versions";
+import type { ServedVersion } from "../db/firmware-versions";
 import { type D1Reader, deviceReads } from "../db/reader";
 import { deviceCacheSecondsOf, type Env } from "../env";
 import { LruCache } from "../lib/lru-cache";
@@ -21,7 +21,7 @@ import { chooseTarget, type Target } from "./device-target";
 export interface DeviceContext {
 	device: Device;
 	/** What this device is served: its pinned version, its rollout's, or the current one. */
-	target: Target<VersionRow>;
+	target: Target<ServedVersion>;
 }
 
 export interface DeviceId {

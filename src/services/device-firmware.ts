@@ -3,7 +3,7 @@
  * immutable by-hash image (only while that hash is the device's target, so a halted or aborted
  * release cannot be fetched or resumed by a device it no longer targets), and the version check.
  */
-import type { VersionRow } from "../db/firmware-versions";
+import type { ServedVersion } from "../db/firmware-versions";
 import { NotFound } from "../errors";
 import type { Target } from "./device-target";
 
@@ -11,12 +11,15 @@ function noFirmware(): NotFound {
 	return new NotFound("FIRMWARE_NOT_FOUND", "There is no firmware for this device.");
 }
 
-export function targetImageOrThrow(target: Target<VersionRow>): VersionRow {
+export function targetImageOrThrow(target: Target<ServedVersion>): ServedVersion {
 	if (!target.version) throw noFirmware();
 	return target.version;
 }
 
-export function targetImageByHashOrThrow(target: Target<VersionRow>, sha256: string): VersionRow {
+export function targetImageByHashOrThrow(
+	target: Target<ServedVersion>,
+	sha256: string,
+): ServedVersion {
 	if (target.version?.sha256 !== sha256) throw noFirmware();
 	return target.version;
 }
@@ -27,7 +30,7 @@ export interface DeviceFirmwareVersion {
 	size: number | null;
 }
 
-export function targetVersionAnswer(target: Target<VersionRow>): DeviceFirmwareVersion {
+export function targetVersionAnswer(target: Target<ServedVersion>): DeviceFirmwareVersion {
 	const row = target.version;
 	return {
 		firmware_version: row?.version ?? null,

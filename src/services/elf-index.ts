@@ -1,4 +1,9 @@
-import { recordElfIndex, type VersionElf } from "../db/firmware-elfs";
+import {
+	claimIndexBuild,
+	recordElfIndex,
+	releaseIndexBuild,
+	type VersionElf,
+} from "../db/firmware-elfs";
 import type { Env } from "../env";
 import type { Symbolizer } from "../lib/coredump/symbolizer";
 import { type ByteSource, memorySource } from "../lib/zip/byte-source";
@@ -14,13 +19,18 @@ import { recordingSource, StorageFaults } from "./storage-faults";
  * isolate. Building on first need rather than on upload keeps uploads as fast as before and
  * spends the work only on firmware that crashes; every later dump of that ELF reuses it.
  * Indexes up to IN_MEMORY_INDEX_BYTES are read whole (warm decodes touch no storage); larger
- * ones are read by ranges on demand.
+ * ones are read by ranges on demand. One consumer builds a given index at a time, whatever
+ * isolate it runs in: the others wait for its index (see `buildOnce`).
  */
 
 const IN_MEMORY_INDEX_BYTES = 16 * 1024 * 1024;
 const OPENED_PER_ISOLATE = 4;
 /** An ELF that cannot be indexed is not tried again by this isolate for this long. */
 const UNUSABLE_RETRY_MS = 10 * 60_000;
+/** A claim on building an index lasts this long (a 256 MiB ELF takes seconds, not minutes). */
+const BUILD_LEASE_MS = 120_000;
+/** How often a consumer waiting for another's build looks for the index it is building. */
+const BUILD_POLL_MS = 1_000;
 
 interface Opened {
 	symbolizer: Symbolizer;
@@ -80,7 +90,7 @@ async function openOrBuild(
 	let size = await indexSize(env.BLOBS, key);
 	let built = false;
 	if (size === null) {
-		size = await build(env, decoder, elf, key);
+		size = await buildOnce(env, decoder, elf, key);
 		built = true;
 	}
 	try {
@@ -90,6 +100,44 @@ async function openOrBuild(
 		// A stored index this build cannot read (an older layout, damage): build it again.
 		return open(env, decoder, key, await build(env, decoder, elf, key));
 	}
+}
+
+/**
+ * Builds the index unless another consumer is building it: after a release crashes, many dumps
+ * of one ELF arrive at once, and building the same index in every isolate would spend seconds
+ * of CPU and tens of MiB each for one result. The claim is a lease in D1; a consumer that does
+ * not get it waits (wall time, not CPU) for the index to appear in R2, and builds it itself
+ * only when the lease ran out without one — the builder died, or failed and let go.
+ */
+async function buildOnce(
+	env: Env,
+	decoder: CrashDecoder,
+	elf: VersionElf,
+	key: string,
+): Promise<number> {
+	const claim = { model: elf.model_code, elfSha256: elf.elf_sha256, holder: crypto.randomUUID() };
+	// Bounded: past one lease's length, whoever held it has either written the index or lost
+	// the claim; building without it then costs only duplicate work.
+	const giveUpAt = Date.now() + BUILD_LEASE_MS + BUILD_POLL_MS;
+	while (Date.now() < giveUpAt) {
+		const nowMs = Date.now();
+		if (await claimIndexBuild(env.DB, { ...claim, nowMs, leaseMs: BUILD_LEASE_MS })) {
+			try {
+				return await build(env, decoder, elf, key);
+			} finally {
+				// A claim left behind only delays the next build by one lease, never stops it.
+				await releaseIndexBuild(env.DB, claim).catch((err: unknown) =>
+					console.error(
+						JSON.stringify({ msg: "ELF index claim not released", key, error: String(err) }),
+					),
+				);
+			}
+		}
+		await new Promise((resolve) => setTimeout(resolve, BUILD_POLL_MS));
+		const size = await indexSize(env.BLOBS, key);
+		if (size !== null) return size;
+	}
+	return build(env, decoder, elf, key);
 }
 
 async function build(

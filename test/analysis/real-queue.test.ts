@@ -2,7 +2,8 @@
  * Through the real local queue (miniflare runs COREDUMP_QUEUE and its dead-letter queue from
  * wrangler.toml) and the Worker's real decoder: real dumps from several devices are analysed
  * after their upload, and a dump whose bytes cannot be read is retried, then dead-lettered and
- * marked. (Until the ELF index is in the build, real dumps are analysed `unsymbolized`.)
+ * marked. No ELF is uploaded here, so the dumps stay `unsymbolized`; decoded ones, over two
+ * builds, are in two-builds.test.ts.
  */
 import { env } from "cloudflare:workers";
 import { unzipSync } from "fflate";
