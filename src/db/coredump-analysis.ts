@@ -3,22 +3,15 @@
  * requests for an analysis (set on upload, on re-analysis and when an ELF arrives; cleared when
  * one is stored) and the batch that stores an analysis together with its crash group.
  */
+import { COREDUMP_COLUMNS, type CoredumpRow } from "./coredumps";
 import {
 	claimNotificationStatement,
 	type MembershipInput,
 	membershipStatements,
 } from "./crash-groups";
 
-export interface AnalysisRow {
-	id: string;
-	device_key: string;
-	model_code: string;
-	filename: string;
-	object_key: string;
-	chip: string;
-	firmware_version: string;
-	size: number;
-	uploaded_at: string;
+/** A dump's row with its analysis columns. */
+export interface AnalysisRow extends CoredumpRow {
 	status: string;
 	error_code: string | null;
 	signature: string | null;
@@ -28,9 +21,8 @@ export interface AnalysisRow {
 	analysis_requested_at: string | null;
 }
 
-const COLUMNS = `id, device_key, model_code, filename, object_key, chip, firmware_version, size,
-  uploaded_at, status, error_code, signature, analysis, analysis_key, matched_version,
-  analysis_requested_at`;
+const COLUMNS = `${COREDUMP_COLUMNS}, status, error_code, signature, analysis, analysis_key,
+  matched_version, analysis_requested_at`;
 
 export function getAnalysisRow(db: D1Database, id: string) {
 	return db.prepare(`SELECT ${COLUMNS} FROM coredumps WHERE id = ?1`).bind(id).first<AnalysisRow>();

@@ -13,8 +13,9 @@ export interface CoredumpRow {
 	uploaded_at: string;
 }
 
-const COLUMNS = `id, device_key, model_code, filename, object_key, chip, firmware_version, size,
-  sha256, uploaded_at`;
+/** The columns of CoredumpRow, for every statement that reads or writes a whole dump row. */
+export const COREDUMP_COLUMNS = `id, device_key, model_code, filename, object_key, chip,
+  firmware_version, size, sha256, uploaded_at`;
 
 /** The analysis in brief (SPEC §10), as lists show it; JSON columns are JSON text. */
 export interface CoredumpSummary {
@@ -43,7 +44,7 @@ export async function insertCoredump(db: D1Database, row: CoredumpRow): Promise<
 	const [insert] = await db.batch([
 		db
 			.prepare(
-				`INSERT INTO coredumps (${COLUMNS}, analysis_requested_at, analysis_enqueued_at)
+				`INSERT INTO coredumps (${COREDUMP_COLUMNS}, analysis_requested_at, analysis_enqueued_at)
          SELECT ?1, key, model_code, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9 FROM devices
          WHERE key = ?2 AND model_code = ?10`,
 			)
@@ -72,7 +73,7 @@ export async function insertCoredump(db: D1Database, row: CoredumpRow): Promise<
 export async function listCoredumps(db: D1Database, deviceKey: string): Promise<CoredumpListRow[]> {
 	const { results } = await db
 		.prepare(
-			`SELECT ${COLUMNS}, ${SUMMARY} FROM coredumps WHERE device_key = ?1
+			`SELECT ${COREDUMP_COLUMNS}, ${SUMMARY} FROM coredumps WHERE device_key = ?1
        ORDER BY ${NEWEST_FIRST}`,
 		)
 		.bind(deviceKey)
@@ -82,7 +83,9 @@ export async function listCoredumps(db: D1Database, deviceKey: string): Promise<
 
 export function getCoredump(db: D1Database, deviceKey: string, id: string) {
 	return db
-		.prepare(`SELECT ${COLUMNS}, ${SUMMARY} FROM coredumps WHERE device_key = ?1 AND id = ?2`)
+		.prepare(
+			`SELECT ${COREDUMP_COLUMNS}, ${SUMMARY} FROM coredumps WHERE device_key = ?1 AND id = ?2`,
+		)
 		.bind(deviceKey, id)
 		.first<CoredumpListRow>();
 }

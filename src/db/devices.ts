@@ -19,21 +19,10 @@ export interface DeviceRow {
 /** What a device says about an update (SPEC §13). */
 export type ReportedState = "running" | "downloading" | "installing" | "failed" | "rolled_back";
 
-export interface Device {
-	key: string;
-	model_code: string;
-	name: string | null;
+/** A device as the API shows it: its row, with `active` as a boolean and its MQTT client id. */
+export interface Device extends Omit<DeviceRow, "active"> {
 	active: boolean;
 	client_id: string;
-	last_coredump_at: string | null;
-	created_at: string;
-	updated_at: string;
-	pinned_version: string | null;
-	reported_version: string | null;
-	reported_state: ReportedState | null;
-	reported_error: string | null;
-	reported_at: string | null;
-	last_seen_at: string | null;
 }
 
 export const DEVICE_COLUMNS = `key, model_code, name, active, last_coredump_at, created_at, updated_at,

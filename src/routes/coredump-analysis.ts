@@ -1,25 +1,22 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, forAdmins } from "../auth/middleware";
+import { z } from "@hono/zod-openapi";
 import { errorResponses, jsonContent } from "../schemas/common";
 import { AnalysisRequested } from "../schemas/coredump-analysis";
 import { CoredumpParams } from "../schemas/coredumps";
 import { requestCoredumpAnalysis } from "../services/analysis-requests";
 import { coredumpBundle, coredumpReport } from "../services/coredump-analyses";
 import { crashDecoder } from "../services/crash-decoder";
+import { adminRoutes } from "./admin-route";
 import { createRouter } from "./router";
 
-const tags = ["Core dumps (admin)"];
+const route = adminRoutes(["Core dumps (admin)"]);
 const base = "/api/devices/{key}/coredumps/{id}";
 
 export const coredumpAnalysisRoutes = createRouter()
 	.openapi(
-		createRoute({
+		route("reanalyze_coredump", {
 			method: "post",
 			path: `${base}/analyze`,
-			tags,
-			security: bearerSecurity,
 			summary: "Analyse a core dump again (e.g. after its ELF was uploaded)",
-			middleware: forAdmins("reanalyze_coredump"),
 			request: { params: CoredumpParams },
 			responses: {
 				202: jsonContent(
@@ -35,13 +32,10 @@ export const coredumpAnalysisRoutes = createRouter()
 		},
 	)
 	.openapi(
-		createRoute({
+		route("get_coredump_report", {
 			method: "get",
 			path: `${base}/report`,
-			tags,
-			security: bearerSecurity,
 			summary: "The analysis as text, laid out like esp-coredump info_corefile",
-			middleware: forAdmins("get_coredump_report"),
 			request: { params: CoredumpParams },
 			responses: {
 				200: {
@@ -59,13 +53,10 @@ export const coredumpAnalysisRoutes = createRouter()
 		},
 	)
 	.openapi(
-		createRoute({
+		route("download_coredump_bundle", {
 			method: "get",
 			path: `${base}/bundle`,
-			tags,
-			security: bearerSecurity,
 			summary: "A ZIP of the dump, report.txt, analysis.json and the matched ELF, for gdb",
-			middleware: forAdmins("download_coredump_bundle"),
 			request: { params: CoredumpParams },
 			responses: {
 				200: {

@@ -1,5 +1,3 @@
-import { createRoute } from "@hono/zod-openapi";
-import { bearerSecurity, forAdmins } from "../auth/middleware";
 import { sendBinary } from "../http/binary-response";
 import { errorResponses, jsonContent } from "../schemas/common";
 import {
@@ -16,20 +14,18 @@ import {
 	downloadCoredump,
 	listDeviceCoredumps,
 } from "../services/coredumps";
+import { adminRoutes } from "./admin-route";
 import { createRouter } from "./router";
 
-const tags = ["Core dumps (admin)"];
+const route = adminRoutes(["Core dumps (admin)"]);
 const base = "/api/devices/{key}/coredumps";
 
 export const coredumpAdminRoutes = createRouter()
 	.openapi(
-		createRoute({
+		route("list_coredumps", {
 			method: "get",
 			path: base,
-			tags,
-			security: bearerSecurity,
 			summary: "List a device's core dumps, newest first",
-			middleware: forAdmins("list_coredumps"),
 			request: { params: DeviceKeyParam },
 			responses: {
 				200: jsonContent(CoredumpList, "The device's core dumps"),
@@ -42,13 +38,10 @@ export const coredumpAdminRoutes = createRouter()
 		},
 	)
 	.openapi(
-		createRoute({
+		route("get_coredump", {
 			method: "get",
 			path: `${base}/{id}`,
-			tags,
-			security: bearerSecurity,
 			summary: "One core dump's metadata and its analysis",
-			middleware: forAdmins("get_coredump"),
 			request: { params: CoredumpParams },
 			responses: {
 				200: jsonContent(CoredumpDetail, "The core dump and its analysis"),
@@ -63,13 +56,10 @@ export const coredumpAdminRoutes = createRouter()
 		},
 	)
 	.openapi(
-		createRoute({
+		route("download_coredump", {
 			method: "get",
 			path: `${base}/{id}/download`,
-			tags,
-			security: bearerSecurity,
 			summary: "Download a core dump's raw bytes under its stored file name",
-			middleware: forAdmins("download_coredump"),
 			request: { params: CoredumpParams },
 			responses: { 200: coredumpDownloadResponse, ...errorResponses(400, 401, 403, 404) },
 		}),
@@ -79,13 +69,10 @@ export const coredumpAdminRoutes = createRouter()
 		},
 	)
 	.openapi(
-		createRoute({
+		route("delete_coredump", {
 			method: "delete",
 			path: `${base}/{id}`,
-			tags,
-			security: bearerSecurity,
 			summary: "Delete one core dump",
-			middleware: forAdmins("delete_coredump"),
 			request: { params: CoredumpParams },
 			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) },
 		}),
@@ -96,13 +83,10 @@ export const coredumpAdminRoutes = createRouter()
 		},
 	)
 	.openapi(
-		createRoute({
+		route("delete_coredumps", {
 			method: "delete",
 			path: base,
-			tags,
-			security: bearerSecurity,
 			summary: "Delete every core dump of a device (the device stays)",
-			middleware: forAdmins("delete_coredumps"),
 			request: { params: DeviceKeyParam },
 			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) },
 		}),

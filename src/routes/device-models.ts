@@ -1,5 +1,3 @@
-import { createRoute } from "@hono/zod-openapi";
-import { bearerSecurity, forAdmins } from "../auth/middleware";
 import { jsonBodyLimit } from "../http/json-body-limit";
 import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
 import {
@@ -15,19 +13,17 @@ import {
 	listDeviceModels,
 	patchModel,
 } from "../services/device-models";
+import { adminRoutes, forModel } from "./admin-route";
 import { createRouter } from "./router";
 
-const tags = ["Device models"];
+const route = adminRoutes(["Device models"]);
 
 export const deviceModelRoutes = createRouter()
 	.openapi(
-		createRoute({
+		route("list_device_models", {
 			method: "get",
 			path: "/api/device-models",
-			tags,
-			security: bearerSecurity,
 			summary: "List device models, ordered by code",
-			middleware: forAdmins("list_device_models"),
 			responses: { 200: jsonContent(DeviceModelList, "The models"), ...errorResponses(401, 403) },
 		}),
 		async (c) => {
@@ -36,13 +32,11 @@ export const deviceModelRoutes = createRouter()
 		},
 	)
 	.openapi(
-		createRoute({
+		route("create_device_model", {
 			method: "post",
 			path: "/api/device-models",
-			tags,
-			security: bearerSecurity,
 			summary: "Create a device model",
-			middleware: [...forAdmins("create_device_model"), jsonBodyLimit],
+			middleware: [jsonBodyLimit],
 			request: {
 				body: { required: true, content: { "application/json": { schema: CreateDeviceModel } } },
 			},
@@ -58,13 +52,10 @@ export const deviceModelRoutes = createRouter()
 		},
 	)
 	.openapi(
-		createRoute({
+		route("get_device_model", {
 			method: "get",
 			path: "/api/device-models/{code}",
-			tags,
-			security: bearerSecurity,
 			summary: "Get one device model",
-			middleware: forAdmins("get_device_model"),
 			request: { params: ModelCodeParam },
 			responses: {
 				200: jsonContent(DeviceModelSchema, "The model"),
@@ -72,19 +63,16 @@ export const deviceModelRoutes = createRouter()
 			},
 		}),
 		async (c) => {
-			const { code } = c.req.valid("param");
-			c.get("facts").model = code;
+			const { code } = forModel(c, c.req.valid("param"));
 			return c.json(await getModelOrThrow(c.env.DB, code), 200);
 		},
 	)
 	.openapi(
-		createRoute({
+		route("update_device_model", {
 			method: "patch",
 			path: "/api/device-models/{code}",
-			tags,
-			security: bearerSecurity,
 			summary: "Rename a model or set its chip",
-			middleware: [...forAdmins("update_device_model"), jsonBodyLimit],
+			middleware: [jsonBodyLimit],
 			request: {
 				params: ModelCodeParam,
 				body: { required: true, content: { "application/json": { schema: PatchDeviceModel } } },
@@ -95,25 +83,20 @@ export const deviceModelRoutes = createRouter()
 			},
 		}),
 		async (c) => {
-			const { code } = c.req.valid("param");
-			c.get("facts").model = code;
+			const { code } = forModel(c, c.req.valid("param"));
 			return c.json(await patchModel(c.env.DB, code, c.req.valid("json")), 200);
 		},
 	)
 	.openapi(
-		createRoute({
+		route("delete_device_model", {
 			method: "delete",
 			path: "/api/device-models/{code}",
-			tags,
-			security: bearerSecurity,
 			summary: "Delete a model without devices, with every stored artifact of it",
-			middleware: forAdmins("delete_device_model"),
 			request: { params: ModelCodeParam },
 			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404, 409) },
 		}),
 		async (c) => {
-			const { code } = c.req.valid("param");
-			c.get("facts").model = code;
+			const { code } = forModel(c, c.req.valid("param"));
 			await deleteModel(c.env, code);
 			return c.body(null, 204);
 		},

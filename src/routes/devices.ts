@@ -1,5 +1,3 @@
-import { createRoute } from "@hono/zod-openapi";
-import { bearerSecurity, forAdmins } from "../auth/middleware";
 import { jsonBodyLimit } from "../http/json-body-limit";
 import { errorResponses, jsonContent } from "../schemas/common";
 import {
@@ -12,20 +10,18 @@ import {
 } from "../schemas/devices";
 import { deviceViewOrThrow, listDeviceViews, updateDeviceView } from "../services/device-view";
 import { createDevice, deleteDevice } from "../services/devices";
+import { adminRoutes } from "./admin-route";
 import { deferTo } from "./context";
 import { createRouter } from "./router";
 
-const tags = ["Devices"];
+const route = adminRoutes(["Devices"]);
 
 export const deviceRoutes = createRouter()
 	.openapi(
-		createRoute({
+		route("list_devices", {
 			method: "get",
 			path: "/api/devices",
-			tags,
-			security: bearerSecurity,
 			summary: "List devices, optionally of one model",
-			middleware: forAdmins("list_devices"),
 			request: { query: DeviceListQuery },
 			responses: { 200: jsonContent(DeviceList, "The devices"), ...errorResponses(400, 401, 403) },
 		}),
@@ -37,13 +33,11 @@ export const deviceRoutes = createRouter()
 		},
 	)
 	.openapi(
-		createRoute({
+		route("create_device", {
 			method: "post",
 			path: "/api/devices",
-			tags,
-			security: bearerSecurity,
 			summary: "Register a device with a fresh key",
-			middleware: [...forAdmins("create_device"), jsonBodyLimit],
+			middleware: [jsonBodyLimit],
 			request: {
 				body: { required: true, content: { "application/json": { schema: CreateDevice } } },
 			},
@@ -60,13 +54,10 @@ export const deviceRoutes = createRouter()
 		},
 	)
 	.openapi(
-		createRoute({
+		route("get_device", {
 			method: "get",
 			path: "/api/devices/{key}",
-			tags,
-			security: bearerSecurity,
 			summary: "Get one device",
-			middleware: forAdmins("get_device"),
 			request: { params: DeviceKeyParam },
 			responses: {
 				200: jsonContent(DeviceSchema, "The device"),
@@ -80,13 +71,11 @@ export const deviceRoutes = createRouter()
 		},
 	)
 	.openapi(
-		createRoute({
+		route("update_device", {
 			method: "patch",
 			path: "/api/devices/{key}",
-			tags,
-			security: bearerSecurity,
 			summary: "Rename, activate or deactivate, pin or unpin a device",
-			middleware: [...forAdmins("update_device"), jsonBodyLimit],
+			middleware: [jsonBodyLimit],
 			request: {
 				params: DeviceKeyParam,
 				body: { required: true, content: { "application/json": { schema: PatchDevice } } },
@@ -104,13 +93,10 @@ export const deviceRoutes = createRouter()
 		},
 	)
 	.openapi(
-		createRoute({
+		route("delete_device", {
 			method: "delete",
 			path: "/api/devices/{key}",
-			tags,
-			security: bearerSecurity,
 			summary: "Delete a device and its core dumps",
-			middleware: forAdmins("delete_device"),
 			request: { params: DeviceKeyParam },
 			responses: { 204: { description: "Deleted" }, ...errorResponses(400, 401, 403, 404) },
 		}),

@@ -1,6 +1,4 @@
-import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { bearerSecurity, forAdmins } from "../auth/middleware";
 import type { AppEnv } from "../hono-env";
 import { jsonBodyLimit } from "../http/json-body-limit";
 import { errorResponses, jsonContent, ModelCodeParam } from "../schemas/common";
@@ -22,10 +20,11 @@ import {
 	setRolloutPercent,
 } from "../services/rollout-changes";
 import { currentRollout, rolloutEvents, rolloutHistory, startRollout } from "../services/rollouts";
+import { adminRoutes, forModel } from "./admin-route";
 import { deferTo } from "./context";
 import { createRouter } from "./router";
 
-const tags = ["Rollouts"];
+const route = adminRoutes(["Rollouts"]);
 const base = "/api/device-models/{code}/rollouts";
 const jsonBody = <T>(schema: T) => ({
 	required: true,
@@ -42,13 +41,10 @@ function actionRoute(
 	run: typeof pauseRollout,
 ) {
 	return [
-		createRoute({
+		route(`${action}_rollout`, {
 			method: "post",
 			path: `${base}/current/${action}`,
-			tags,
-			security: bearerSecurity,
 			summary,
-			middleware: forAdmins(`${action}_rollout`),
 			request: { params: ModelCodeParam },
 			responses: {
 				200: jsonContent(RolloutSchema, "The rollout after the change"),
@@ -66,13 +62,11 @@ function actionRoute(
 
 export const rolloutRoutes = createRouter()
 	.openapi(
-		createRoute({
+		route("start_rollout", {
 			method: "post",
 			path: base,
-			tags,
-			security: bearerSecurity,
 			summary: "Start a rollout from the current version to a stored one",
-			middleware: [...forAdmins("start_rollout"), jsonBodyLimit],
+			middleware: [jsonBodyLimit],
 			request: { params: ModelCodeParam, body: jsonBody(StartRolloutSchema) },
 			responses: {
 				201: jsonContent(RolloutSchema, "The rollout, open"),
@@ -80,20 +74,16 @@ export const rolloutRoutes = createRouter()
 			},
 		}),
 		async (c) => {
-			const { code } = c.req.valid("param");
-			c.get("facts").model = code;
+			const { code } = forModel(c, c.req.valid("param"));
 			const rollout = await startRollout(c.env, code, c.req.valid("json"), actorOf(c), deferTo(c));
 			return c.json(rollout, 201);
 		},
 	)
 	.openapi(
-		createRoute({
+		route("list_rollouts", {
 			method: "get",
 			path: base,
-			tags,
-			security: bearerSecurity,
 			summary: "The model's rollouts, newest first",
-			middleware: forAdmins("list_rollouts"),
 			request: { params: ModelCodeParam },
 			responses: {
 				200: jsonContent(RolloutList, "The rollouts"),
@@ -101,20 +91,16 @@ export const rolloutRoutes = createRouter()
 			},
 		}),
 		async (c) => {
-			const { code } = c.req.valid("param");
-			c.get("facts").model = code;
+			const { code } = forModel(c, c.req.valid("param"));
 			const rollouts = await rolloutHistory(c.env.DB, code);
 			return c.json({ rollouts, count: rollouts.length }, 200);
 		},
 	)
 	.openapi(
-		createRoute({
+		route("get_rollout", {
 			method: "get",
 			path: `${base}/current`,
-			tags,
-			security: bearerSecurity,
 			summary: "The model's open rollout",
-			middleware: forAdmins("get_rollout"),
 			request: { params: ModelCodeParam },
 			responses: {
 				200: jsonContent(RolloutSchema, "The open rollout"),
@@ -122,19 +108,16 @@ export const rolloutRoutes = createRouter()
 			},
 		}),
 		async (c) => {
-			const { code } = c.req.valid("param");
-			c.get("facts").model = code;
+			const { code } = forModel(c, c.req.valid("param"));
 			return c.json(await currentRollout(c.env.DB, code), 200);
 		},
 	)
 	.openapi(
-		createRoute({
+		route("update_rollout", {
 			method: "patch",
 			path: `${base}/current`,
-			tags,
-			security: bearerSecurity,
 			summary: "Change the open rollout's percentage (or its guard)",
-			middleware: [...forAdmins("update_rollout"), jsonBodyLimit],
+			middleware: [jsonBodyLimit],
 			request: { params: ModelCodeParam, body: jsonBody(PatchRolloutSchema) },
 			responses: {
 				200: jsonContent(RolloutSchema, "The rollout after the change"),
@@ -142,8 +125,7 @@ export const rolloutRoutes = createRouter()
 			},
 		}),
 		async (c) => {
-			const { code } = c.req.valid("param");
-			c.get("facts").model = code;
+			const { code } = forModel(c, c.req.valid("param"));
 			const rollout = await setRolloutPercent(
 				c.env,
 				code,
@@ -171,13 +153,10 @@ export const rolloutRoutes = createRouter()
 		),
 	)
 	.openapi(
-		createRoute({
+		route("list_rollout_events", {
 			method: "get",
 			path: `${base}/{id}/events`,
-			tags,
-			security: bearerSecurity,
 			summary: "Every change of one rollout, oldest first",
-			middleware: forAdmins("list_rollout_events"),
 			request: { params: RolloutIdParams },
 			responses: {
 				200: jsonContent(RolloutEventList, "The events"),
@@ -185,21 +164,17 @@ export const rolloutRoutes = createRouter()
 			},
 		}),
 		async (c) => {
-			const { code, id } = c.req.valid("param");
-			c.get("facts").model = code;
+			const { code, id } = forModel(c, c.req.valid("param"));
 			const events = await rolloutEvents(c.env.DB, code, id);
 			return c.json({ events, count: events.length }, 200);
 		},
 	)
 	.openapi(
-		createRoute({
+		route("get_fleet", {
 			method: "get",
 			path: "/api/device-models/{code}/fleet",
-			tags,
-			security: bearerSecurity,
 			summary:
 				"Devices per reported version and state, not seen for 1/7/30 days, crashes per version",
-			middleware: forAdmins("get_fleet"),
 			request: { params: ModelCodeParam },
 			responses: {
 				200: jsonContent(FleetSchema, "The model's fleet"),
@@ -207,8 +182,7 @@ export const rolloutRoutes = createRouter()
 			},
 		}),
 		async (c) => {
-			const { code } = c.req.valid("param");
-			c.get("facts").model = code;
+			const { code } = forModel(c, c.req.valid("param"));
 			return c.json(await fleetOf(c.env.DB, code), 200);
 		},
 	);

@@ -1,5 +1,5 @@
 import type { AnalysisRow } from "../db/coredump-analysis";
-import type { AnalysisErrorCode, CoredumpAnalysis } from "../lib/coredump/analysis";
+import { type AnalysisErrorCode, type CoredumpAnalysis, noCrash } from "../lib/coredump/analysis";
 
 /**
  * Why an analysis failed besides the dump's own faults: the pipeline's codes (SPEC §10 names
@@ -29,15 +29,7 @@ export function emptyAnalysis(
 		chip_rev: null,
 		elf_sha256_prefix: null,
 		firmware_version: row.firmware_version,
-		matched_by: null,
-		crashed_task: null,
-		in_isr: null,
-		panic_reason: null,
-		exception: null,
-		registers: null,
-		backtrace: [],
-		tasks: [],
-		signature: null,
+		...noCrash(),
 		decoded_at: decodedAt,
 	};
 }

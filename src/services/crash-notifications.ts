@@ -2,7 +2,7 @@ import type { Env } from "../env";
 import { AppError } from "../errors";
 import { publishAll } from "../lib/mqtt/client";
 import { recordDataPoint } from "../metrics";
-import { NOTIFY_TIMEOUT_MS } from "./firmware-notifications";
+import { brokerOptions } from "./firmware-notifications";
 
 /** Where operators' tools hear of new crash groups (SPEC §11). */
 export const crashTopic = (modelCode: string): string => `iotsupport/crashes/${modelCode}`;
@@ -25,26 +25,17 @@ export async function notifyNewCrashGroup(env: Env, group: NewCrashGroup): Promi
 	const started = Date.now();
 	let status = "ok";
 	try {
-		await publishAll(
-			url,
+		await publishAll(url, brokerOptions(env), [
 			{
-				clientId: `ota-edge-${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`,
-				username: env.MQTT_USERNAME || undefined,
-				password: env.MQTT_PASSWORD || undefined,
-				timeoutMs: NOTIFY_TIMEOUT_MS,
+				topic: crashTopic(group.modelCode),
+				payload: JSON.stringify({
+					signature: group.signature,
+					title: group.title,
+					firmware_version: group.firmwareVersion,
+				}),
+				qos: 1,
 			},
-			[
-				{
-					topic: crashTopic(group.modelCode),
-					payload: JSON.stringify({
-						signature: group.signature,
-						title: group.title,
-						firmware_version: group.firmwareVersion,
-					}),
-					qos: 1,
-				},
-			],
-		);
+		]);
 	} catch (err) {
 		status = err instanceof AppError ? err.code : "MQTT_NOTIFY_FAILED";
 		console.error(

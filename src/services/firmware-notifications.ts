@@ -2,13 +2,28 @@ import type { VersionRow } from "../db/firmware-versions";
 import type { RolloutRow } from "../db/rollouts";
 import type { Env } from "../env";
 import { deviceClientId } from "../lib/identifiers";
-import { MqttError, type OutgoingMessage, publishAll } from "../lib/mqtt/client";
+import {
+	MqttError,
+	type OutgoingMessage,
+	type PublishOptions,
+	publishAll,
+} from "../lib/mqtt/client";
 import { recordDataPoint } from "../metrics";
 
 /** The topic devices of the original back end listen on, one message per device. */
 export const FIRMWARE_TOPIC = "iotsupport/updates/firmware";
 /** Bound on one connection: connecting, publishing one batch, the acknowledgement. */
 export const NOTIFY_TIMEOUT_MS = 5000;
+
+/** How the back end connects to MQTT_URL's broker: a fresh client id per connection. */
+export function brokerOptions(env: Env, timeoutMs = NOTIFY_TIMEOUT_MS): PublishOptions {
+	return {
+		clientId: `ota-edge-${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`,
+		username: env.MQTT_USERNAME || undefined,
+		password: env.MQTT_PASSWORD || undefined,
+		timeoutMs,
+	};
+}
 
 /** The retained per-model topic: a device that connects later still learns the current version. */
 export const modelFirmwareTopic = (modelCode: string): string => `${FIRMWARE_TOPIC}/${modelCode}`;
@@ -75,16 +90,7 @@ export async function publishBatch(
 	const started = Date.now();
 	let status = "ok";
 	try {
-		await publishAll(
-			url,
-			{
-				clientId: `ota-edge-${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`,
-				username: env.MQTT_USERNAME || undefined,
-				password: env.MQTT_PASSWORD || undefined,
-				timeoutMs: options.timeoutMs ?? NOTIFY_TIMEOUT_MS,
-			},
-			messages,
-		);
+		await publishAll(url, brokerOptions(env, options.timeoutMs), messages);
 	} catch (err) {
 		status = err instanceof MqttError ? err.code : "MQTT_NOTIFY_FAILED";
 		console.error(

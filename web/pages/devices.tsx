@@ -1,6 +1,7 @@
 import { api } from "../api/endpoints";
 import type { Device, DeviceModel } from "../api/types";
 import { Link, navigate } from "../router";
+import { ActionForm } from "../ui/action-form";
 import { ConfirmButton } from "../ui/confirm";
 import { ago } from "../ui/format";
 import { Empty, ErrorNotice, Loading } from "../ui/notice";
@@ -120,7 +121,7 @@ function CreateDevice(props: {
 	model: string | null;
 	onCreated: () => Promise<void>;
 }) {
-	const create = useAction(async (form: HTMLFormElement) => {
+	const create = async (form: HTMLFormElement) => {
 		const data = new FormData(form);
 		const name = String(data.get("name") ?? "").trim();
 		const device = await api.createDevice({
@@ -130,16 +131,10 @@ function CreateDevice(props: {
 		form.reset();
 		await props.onCreated();
 		navigate(`/devices/${device.key}`);
-	});
+	};
 	return (
 		<Section id="new-device" title="Register a device">
-			<form
-				class="inline-form"
-				onSubmit={(event: Event) => {
-					event.preventDefault();
-					void create.run(event.currentTarget as HTMLFormElement);
-				}}
-			>
+			<ActionForm action={create} label="Register device" pendingLabel="Registering…">
 				<label>
 					Model
 					<select name="model_code" required>
@@ -154,11 +149,7 @@ function CreateDevice(props: {
 					Name
 					<input name="name" maxlength={200} autocomplete="off" placeholder="optional" />
 				</label>
-				<button type="submit" class="primary" disabled={create.pending}>
-					{create.pending ? "Registering…" : "Register device"}
-				</button>
-			</form>
-			{create.error ? <ErrorNotice error={create.error} /> : null}
+			</ActionForm>
 		</Section>
 	);
 }

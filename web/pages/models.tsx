@@ -2,10 +2,11 @@ import { KNOWN_CHIPS } from "../../src/lib/chips";
 import { api } from "../api/endpoints";
 import type { CrashGroup, DeviceModel, Rollout } from "../api/types";
 import { Link, navigate } from "../router";
+import { ActionForm } from "../ui/action-form";
 import { ago } from "../ui/format";
 import { Empty, ErrorNotice, Loading } from "../ui/notice";
 import { Badge, PageHeading, Section } from "../ui/page";
-import { useAction, useAsync } from "../ui/use-async";
+import { useAsync } from "../ui/use-async";
 import { RolloutBadge } from "./rollout-badge";
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: Error };
@@ -122,7 +123,7 @@ function CrashCount(props: { groups: CrashGroup[] }) {
 }
 
 function CreateModel() {
-	const create = useAction(async (form: HTMLFormElement) => {
+	const create = async (form: HTMLFormElement) => {
 		const data = new FormData(form);
 		const chip = String(data.get("chip") ?? "");
 		const model = await api.createModel({
@@ -131,16 +132,10 @@ function CreateModel() {
 			chip: chip || null,
 		});
 		navigate(`/models/${model.code}`);
-	});
+	};
 	return (
 		<Section id="new-model" title="New device model">
-			<form
-				class="inline-form"
-				onSubmit={(event: Event) => {
-					event.preventDefault();
-					void create.run(event.currentTarget as HTMLFormElement);
-				}}
-			>
+			<ActionForm action={create} label="Create model" pendingLabel="Creating…">
 				<label>
 					<span>
 						Code <small id="code-rule">a–z, 0–9 and _; never changes</small>
@@ -167,11 +162,7 @@ function CreateModel() {
 						))}
 					</select>
 				</label>
-				<button type="submit" class="primary" disabled={create.pending}>
-					{create.pending ? "Creating…" : "Create model"}
-				</button>
-			</form>
-			{create.error ? <ErrorNotice error={create.error} /> : null}
+			</ActionForm>
 		</Section>
 	);
 }

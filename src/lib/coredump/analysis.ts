@@ -29,6 +29,24 @@ export interface CoredumpAnalysis {
 	decoded_at: string | null;
 }
 
+/**
+ * The crash fields of an analysis that decoded no crash (failed, or pending), in the order an
+ * analysis lists them: spread between `firmware_version` and `decoded_at`.
+ */
+export function noCrash() {
+	return {
+		matched_by: null,
+		crashed_task: null,
+		in_isr: null,
+		panic_reason: null,
+		exception: null,
+		registers: null,
+		backtrace: [],
+		tasks: [],
+		signature: null,
+	} satisfies Partial<CoredumpAnalysis>;
+}
+
 export type AnalysisStatus = "pending" | "decoded" | "unsymbolized" | "failed";
 
 export type AnalysisErrorCode =

@@ -1,4 +1,4 @@
-import type { CoredumpAnalysis, ElfResolver, TaskAnalysis } from "./analysis";
+import { type CoredumpAnalysis, type ElfResolver, noCrash, type TaskAnalysis } from "./analysis";
 import { CodeMap } from "./code-map";
 import { decodeDump } from "./decode";
 import type { DecodedDump } from "./decoded";
@@ -84,15 +84,7 @@ function failed(error: unknown, firmwareVersion: string, decodedAt: string): Cor
 		chip_rev: facts?.chipRev ?? null,
 		elf_sha256_prefix: null,
 		firmware_version: firmwareVersion,
-		matched_by: null,
-		crashed_task: null,
-		in_isr: null,
-		panic_reason: null,
-		exception: null,
-		registers: null,
-		backtrace: [],
-		tasks: [],
-		signature: null,
+		...noCrash(),
 		decoded_at: decodedAt,
 	};
 }

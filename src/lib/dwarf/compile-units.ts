@@ -5,6 +5,7 @@ import { RangeReader } from "../elf/range-reader";
 import { type ByteSource, memorySource } from "../zip/byte-source";
 import type { DwarfStrings } from "./dwarf-strings";
 import { type FormValue, readForm, type UnitShape } from "./forms";
+import { unitLength } from "./unit-length";
 
 const DW_AT_NAME = 0x03;
 const DW_AT_STMT_LIST = 0x10;
@@ -40,16 +41,7 @@ export async function readUnitSources(
 	const r = new RangeReader(source, info.offset, info.size, ".debug_info", chunkBytes);
 	while (r.remaining() > 0) {
 		await r.fill(32);
-		let length = r.u32();
-		let offsetSize = 4;
-		if (length === 0xffffffff) {
-			length = r.u64();
-			offsetSize = 8;
-		} else if (length >= 0xfffffff0) {
-			throw elfInvalid("a unit has a reserved length", { section: ".debug_info" });
-		}
-		if (length > r.remaining())
-			throw elfInvalid("a unit runs past its section", { section: ".debug_info" });
+		const { length, offsetSize } = unitLength(r, "a unit", ".debug_info");
 		const end = r.pos + length;
 		const unit = await firstEntry(r, end, offsetSize, abbrevs);
 		if (unit) {

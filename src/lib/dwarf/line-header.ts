@@ -4,6 +4,7 @@ import type { UnitSource } from "./compile-units";
 import type { DwarfStrings } from "./dwarf-strings";
 import { type FormValue, readForm, type UnitShape } from "./forms";
 import { isAbsolute, joinPath } from "./paths";
+import { unitLength } from "./unit-length";
 
 const SECTION = ".debug_line";
 const DW_LNCT_PATH = 1;
@@ -53,16 +54,7 @@ export async function readLineHeader(
 ): Promise<LineHeader | null> {
 	const unitOffset = r.pos;
 	await r.fill(32);
-	let length = r.u32();
-	let offsetSize = 4;
-	if (length === 0xffffffff) {
-		length = r.u64();
-		offsetSize = 8;
-	} else if (length >= 0xfffffff0) {
-		throw elfInvalid("a line program has a reserved length", { section: SECTION });
-	}
-	if (length > r.remaining())
-		throw elfInvalid("a line program runs past its section", { section: SECTION });
+	const { length, offsetSize } = unitLength(r, "a line program", SECTION);
 	const end = r.pos + length;
 	const version = length >= 2 ? r.u16() : 0;
 	if (version < 2 || version > 5) {

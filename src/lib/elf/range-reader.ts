@@ -1,5 +1,6 @@
 import type { ByteSource } from "../zip/byte-source";
 import { elfInvalid } from "./elf-error";
+import { LittleEndianReader } from "./little-endian-reader";
 
 /** Bytes fetched per refill by default: one ranged read per MiB of a section. */
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
@@ -13,14 +14,8 @@ const UTF8 = new TextDecoder("utf-8");
  * asks for what it needs with `fill(n)` (or checks `available()`), then decodes. Reading past
  * the range's end throws ELF_INVALID naming `what`.
  */
-export class RangeReader {
+export class RangeReader extends LittleEndianReader {
 	readonly length: number;
-	private buf: Uint8Array = new Uint8Array(0);
-	private view = new DataView(this.buf.buffer);
-	/** Range-relative position of buf[0]. */
-	private bufStart = 0;
-	/** Range-relative read position. */
-	pos = 0;
 
 	constructor(
 		private readonly source: ByteSource,
@@ -29,6 +24,8 @@ export class RangeReader {
 		readonly what: string,
 		private readonly chunkBytes = DEFAULT_CHUNK_BYTES,
 	) {
+		const empty = new Uint8Array(0);
+		super(empty, new DataView(empty.buffer));
 		if (start < 0 || length < 0 || start + length > source.size) {
 			throw elfInvalid("a section lies outside the file", { section: what });
 		}
@@ -92,25 +89,12 @@ export class RangeReader {
 		this.seek(this.pos + n);
 	}
 
-	private at(n: number): number {
-		const index = this.pos - this.bufStart;
-		if (index < 0 || index + n > this.buf.length) {
-			throw elfInvalid("a record is cut short", { section: this.what, offset: this.pos });
-		}
-		this.pos += n;
-		return index;
+	protected override cutShort(): Error {
+		return elfInvalid("a record is cut short", { section: this.what, offset: this.pos });
 	}
 
-	u8(): number {
-		return this.buf[this.at(1)] as number;
-	}
-
-	u16(): number {
-		return this.view.getUint16(this.at(2), true);
-	}
-
-	u32(): number {
-		return this.view.getUint32(this.at(4), true);
+	protected override lebTooLong(): Error {
+		return elfInvalid("a LEB128 number is too long", { section: this.what, offset: this.pos });
 	}
 
 	/** A 64-bit value; above 2^53 it is refused (no offset or length in a file can be that large). */
@@ -129,30 +113,6 @@ export class RangeReader {
 		if (size === 4) return this.u32();
 		if (size === 8) return this.u64();
 		throw elfInvalid("a value has an unsupported size", { section: this.what, size });
-	}
-
-	uleb(): number {
-		let result = 0;
-		let scale = 1;
-		for (let i = 0; i < 10; i++) {
-			const byte = this.u8();
-			result += (byte & 0x7f) * scale;
-			if ((byte & 0x80) === 0) return result;
-			scale *= 128;
-		}
-		throw elfInvalid("a LEB128 number is too long", { section: this.what, offset: this.pos });
-	}
-
-	sleb(): number {
-		let result = 0;
-		let scale = 1;
-		for (let i = 0; i < 10; i++) {
-			const byte = this.u8();
-			result += (byte & 0x7f) * scale;
-			scale *= 128;
-			if ((byte & 0x80) === 0) return byte & 0x40 ? result - scale : result;
-		}
-		throw elfInvalid("a LEB128 number is too long", { section: this.what, offset: this.pos });
 	}
 
 	/** The next `n` bytes, as a view into the window (copy them to keep them). */
