@@ -3,8 +3,11 @@
 // node — processes a Cloudflare location does not run. Here ota-edge, the bare Worker and the
 // bare Worker writing one log line are each served by Miniflare's workerd alone
 // (bench/runtime-server.mjs) on the same state, and measured the same way: the ratios nearest
-// to what production would show that this machine can measure.
-import { rmSync } from "node:fs";
+// to what production would show that this machine can measure. Beside them, ota-edge built
+// without its [assets] (the console's files), on a copy of the same state: with static assets,
+// every request first passes the assets router Worker, which locally runs in the same workerd
+// and is counted in ota-edge's CPU, and which on Cloudflare is the platform's own Worker.
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { alternate } from "./load.mjs";
 import { curlPut } from "./product.mjs";
@@ -18,16 +21,26 @@ export async function runtimeOnly(ctx) {
 	const { servers, data, fixtures } = ctx;
 	ctx.log(`${SUFFIX}: bundling ota-edge as wrangler deploy would`);
 	const script = bundleWorker(servers.productConfig, join(OUT, "bundle"));
-	// The product's state is wrangler dev's: one runtime at a time on it.
+	const bareConfig = withoutAssets(servers.productConfig);
+	const bareScript = bundleWorker(bareConfig, join(OUT, "bundle-no-assets"));
+	// The product's state is wrangler dev's: one runtime at a time on it, a copy for the other.
 	await servers.product.stop();
-	const product = await startRuntimeServer({
-		name: "runtime-product",
-		config: servers.productConfig,
-		script,
-		persistTo: STATE,
-		vars: servers.identity,
-		readyPath: "/api/health",
-	});
+	const copy = `${STATE}-no-assets`;
+	rmSync(copy, { recursive: true, force: true });
+	cpSync(STATE, copy, { recursive: true });
+	const productOn = (name, config, bundled, persistTo) =>
+		startRuntimeServer({
+			name,
+			config,
+			script: bundled,
+			persistTo,
+			vars: servers.identity,
+			readyPath: "/api/health",
+		});
+	const [product, noAssets] = await Promise.all([
+		productOn("runtime-product", servers.productConfig, script, STATE),
+		productOn("runtime-product-no-assets", bareConfig, bareScript, copy),
+	]);
 	const bare = (name, vars = {}) => {
 		const persistTo = join(OUT, `${name}-state`);
 		rmSync(persistTo, { recursive: true, force: true });
@@ -46,21 +59,31 @@ export async function runtimeOnly(ctx) {
 		bare("runtime-baseline-logging", { LOG_EACH_REQUEST: "1" }),
 	]);
 	try {
-		await measure(ctx, { product, baseline, logged }, data, fixtures);
+		await measure(ctx, { product, noAssets, baseline, logged }, data, fixtures);
 	} finally {
-		await Promise.all([product.stop(), baseline.stop(), logged.stop()]);
+		await Promise.all([product.stop(), noAssets.stop(), baseline.stop(), logged.stop()]);
 	}
 }
 
-async function measure(ctx, { product, baseline, logged }, data, fixtures) {
+/** The product's bench config without its [assets] block (the console's static files). */
+function withoutAssets(config) {
+	const toml = readFileSync(config, "utf8");
+	const stripped = toml.replace(/^\[assets\]\n(?:[^[\n].*\n)*/m, "");
+	if (stripped === toml) throw new Error(`${config} has no [assets] block to take out`);
+	const path = config.replace(/\.toml$/, ".no-assets.toml");
+	writeFileSync(path, stripped);
+	return path;
+}
+
+async function measure(ctx, { product, noAssets, baseline, logged }, data, fixtures) {
 	const { image } = fixtures;
 	for (const server of [baseline, logged]) {
 		const put = await curlPut(`${server.url}/object/firmware.bin`, image.file);
 		must(put.status === 201, `the ${server.name} put answered ${put.status}`);
 	}
+	const paths = { latest: "/api/iot/firmware", bySha: `/api/iot/firmware/${image.sha256}` };
 	const urls = {
-		product: `${product.url}/api/iot/firmware`,
-		bySha: `${product.url}/api/iot/firmware/${image.sha256}`,
+		product: `${product.url}${paths.latest}`,
 		baseline: `${baseline.url}/object/firmware.bin`,
 		logged: `${logged.url}/object/firmware.bin`,
 	};
@@ -73,14 +96,28 @@ async function measure(ctx, { product, baseline, logged }, data, fixtures) {
 		image,
 		data.etags.product,
 	);
+	await checkServes(
+		"ota-edge without assets (runtime only)",
+		`${noAssets.url}${paths.bySha}`,
+		{ authorization: `Bearer ${data.downloader.token}` },
+		image,
+		data.etags.product,
+	);
 	await checkServes("baseline (runtime only)", urls.baseline, {}, image, baselineEtag);
 
-	const targets = (productUrl, productOptions, baselineOptions) => [
+	const targets = (path, productOptions, baselineOptions) => [
 		{
 			name: "ota-edge",
-			url: productUrl,
+			url: `${product.url}${path}`,
 			options: [auth, ...productOptions],
 			cpuRoot: product.pid,
+			oneWorkerd: true,
+		},
+		{
+			name: "ota-edge, no assets",
+			url: `${noAssets.url}${path}`,
+			options: [auth, ...productOptions],
+			cpuRoot: noAssets.pid,
 			oneWorkerd: true,
 		},
 		{
@@ -104,12 +141,12 @@ async function measure(ctx, { product, baseline, logged }, data, fixtures) {
 		);
 	const ranges = ["ranges=2097152:65536"];
 	const runs = [
-		["Full download, 2 MiB", targets(urls.product, [], []), 0.9],
-		["Partial download, 64 KiB ranges", targets(urls.bySha, ranges, ranges), 0.9],
+		["Full download, 2 MiB", targets(paths.latest, [], []), 0.9],
+		["Partial download, 64 KiB ranges", targets(paths.bySha, ranges, ranges), 0.9],
 		[
 			"Revalidation, If-None-Match → 304",
 			targets(
-				urls.product,
+				paths.latest,
 				[`header=If-None-Match: ${data.etags.product}`],
 				[`header=If-None-Match: ${baselineEtag}`],
 			),
@@ -120,5 +157,12 @@ async function measure(ctx, { product, baseline, logged }, data, fixtures) {
 		ctx.log(`${label}, ${SUFFIX}`);
 		const measured = await alternate(list, { ...ctx.load, onRun });
 		addLoadRows(ctx.results, `${label}, ${SUFFIX}`, measured, goal);
+		addLoadRows(
+			ctx.results,
+			`${label}, ${SUFFIX}, ota-edge without the assets router`,
+			{ ...measured, "ota-edge": measured["ota-edge, no assets"] },
+			goal,
+			{ cpuOfLogged: false },
+		);
 	}
 }

@@ -7,7 +7,7 @@ import { inflate } from "./inflate.mjs";
 import { isolateHeapWhile, profileWhile } from "./inspector.mjs";
 import { alternate } from "./load.mjs";
 import { measurePeak } from "./proc.mjs";
-import { curlPut, curlUpload, timedGet } from "./product.mjs";
+import { Api, adminToken, curlPut, curlUpload, timedGet } from "./product.mjs";
 import { addFallbackRows, addLoadRows, addUploadRows } from "./rows.mjs";
 import { runtimeOnly } from "./runtime-only.mjs";
 import { sleep } from "./servers.mjs";
@@ -232,7 +232,12 @@ export async function fallback(ctx) {
 	must(removed === fixtures.fallbacks.length, `removed ${removed} image objects`);
 	const times = { fallback: [], r2: [], cached: [] };
 	const headers = { authorization: `Bearer ${data.fallbackDevice.token}` };
+	// A device is served only its own target: pin it to each version in turn, then unpin.
+	const api = new Api(servers.product.url, await adminToken());
+	const pin = (version) =>
+		api.json("PATCH", `/api/devices/${data.fallbackDevice.key}`, { pinned_version: version });
 	for (const b of fixtures.fallbacks.slice(0, -1)) {
+		await pin(b.version);
 		const url = `${servers.product.url}/api/iot/firmware/${b.imageSha256}`;
 		for (const kind of ["fallback", "r2", "cached"]) {
 			const got = await timedGet(url, headers);
@@ -244,6 +249,7 @@ export async function fallback(ctx) {
 			await sleep(300); // storing the image again and filling the cache are deferred work
 		}
 	}
+	await pin(null);
 	ctx.log(
 		`  from the bundle ${times.fallback.map((t) => t.toFixed(0)).join(", ")} ms; from R2 ${times.r2.map((t) => t.toFixed(0)).join(", ")} ms`,
 	);
