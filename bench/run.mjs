@@ -4,7 +4,7 @@
 //   npm run bench                          everything (5½ minutes on 2 cores)
 //   npm run bench -- --quick               3 s load runs, one round: to try the bench itself
 //   npm run bench -- --only=full,partial   some scenarios: full, partial, revalidation,
-//                                          coredumps, uploads, crash, fallback, profile,
+//                                          crash, coredumps, uploads, fallback, profile,
 //                                          anatomy, inflate, runtime (the device path
 //                                          without wrangler dev)
 //   npm run bench -- --only=crash          crash analysis alone: ELF index build, first and

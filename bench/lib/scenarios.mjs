@@ -348,9 +348,11 @@ export const SCENARIOS = {
 	full: fullDownload,
 	partial: partialDownload,
 	revalidation,
+	// Before the core dump load: the hundreds of dumps it sends are analysed in the background
+	// for minutes after, and the warm re-analyses measure the server's CPU around each one.
+	crash: crashAnalysis,
 	coredumps,
 	uploads,
-	crash: crashAnalysis,
 	fallback,
 	profile,
 	anatomy,
