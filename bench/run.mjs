@@ -1,7 +1,7 @@
 // `npm run bench`: ota-edge against what a user would run instead, measured in one run on one
 // machine and printed as one table of ratios. bench/RESULTS.md explains it and holds a run.
 //
-//   npm run bench                          everything (5½ minutes on 2 cores)
+//   npm run bench                          everything (11 minutes on 2 cores)
 //   npm run bench -- --quick               3 s load runs, one round: to try the bench itself
 //   npm run bench -- --only=full,partial   some scenarios: full, partial, revalidation,
 //                                          crash, coredumps, uploads, fallback, profile,
