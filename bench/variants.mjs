@@ -39,7 +39,11 @@ const PATCHES = {
 		["src/http/request-log.ts", "\tconsole.log(\n", "\tif (facts === undefined) console.log(\n"],
 	],
 	"no-metrics": [
-		["src/http/request-log.ts", "\tif (facts.operation) {\n", "\tif (facts.operation === 0) {\n"],
+		[
+			"src/http/request-log.ts",
+			"\tif (facts.operation) {\n",
+			"\tif (facts.operation && facts === undefined) {\n",
+		],
 	],
 	"no-assets": [
 		[

@@ -100,9 +100,21 @@ export async function startWrangler({
 	const args = ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port)];
 	args.push("--inspector-port", String(inspectorPort), "--persist-to", persistTo);
 	for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
+	// The working directory is where wrangler runs the console's [build].
+	const server = await launch(name, [WRANGLER[1], ...args], cwd, port, readyPath, readyAnyStatus);
+	server.inspectorPort = inspectorPort;
+	server.runtimePid = workerdPid(server.pid, "runtime");
+	server.proxyPid = workerdPid(server.pid, "proxy");
+	return server;
+}
+
+/**
+ * Runs `node <args>` (this same Node) in its own process group with its output in
+ * bench/out/<name>.log, and waits until the server it starts on `port` answers `readyPath`.
+ */
+async function launch(name, args, cwd, port, readyPath, readyAnyStatus) {
 	const log = join(OUT, `${name}.log`);
-	const child = spawn(WRANGLER[0], [WRANGLER[1], ...args], {
-		// The working directory is where wrangler runs the console's [build].
+	const child = spawn(process.execPath, args, {
 		cwd,
 		detached: true,
 		stdio: ["ignore", "pipe", "pipe"],
@@ -112,10 +124,8 @@ export async function startWrangler({
 	child.stdout.pipe(sink);
 	child.stderr.pipe(sink);
 	const server = track(name, child);
-	Object.assign(server, { port, inspectorPort, url: `http://127.0.0.1:${port}`, log });
+	Object.assign(server, { port, url: `http://127.0.0.1:${port}`, log });
 	await waitFor(`${server.url}${readyPath}`, child, log, 90_000, readyAnyStatus);
-	server.runtimePid = workerdPid(child.pid, "runtime");
-	server.proxyPid = workerdPid(child.pid, "proxy");
 	return server;
 }
 
@@ -134,7 +144,6 @@ export async function startRuntimeServer({
 	readyAnyStatus = false,
 }) {
 	const port = await freePort();
-	const log = join(OUT, `${name}.log`);
 	const args = [
 		join(ROOT, "bench/runtime-server.mjs"),
 		`--config=${config}`,
@@ -143,18 +152,8 @@ export async function startRuntimeServer({
 		`--port=${port}`,
 		`--vars=${JSON.stringify(vars)}`,
 	];
-	const child = spawn(process.execPath, args, {
-		cwd: ROOT,
-		detached: true,
-		stdio: ["ignore", "pipe", "pipe"],
-		env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", FORCE_COLOR: "0" },
-	});
-	const sink = createWriteStream(log);
-	child.stdout.pipe(sink);
-	child.stderr.pipe(sink);
-	const server = track(name, child);
-	Object.assign(server, { port, url: `http://127.0.0.1:${port}`, log, oneWorkerd: true });
-	await waitFor(`${server.url}${readyPath}`, child, log, 90_000, readyAnyStatus);
+	const server = await launch(name, args, ROOT, port, readyPath, readyAnyStatus);
+	server.oneWorkerd = true;
 	return server;
 }
 

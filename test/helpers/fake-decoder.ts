@@ -6,7 +6,7 @@
  *   const elf = fakeElf({ 0x42000010: "fail_once", 0x42000100: "app_main" });
  *   const dump = fakeDump({ kind: "abort", pcs: [0x42000010, 0x42000100], elf: await elfPrefix(elf) });
  */
-import type { CoredumpAnalysis, Frame } from "../../src/lib/coredump/analysis";
+import { type CoredumpAnalysis, type Frame, noCrash } from "../../src/lib/coredump/analysis";
 import type { Symbolizer } from "../../src/lib/coredump/symbolizer";
 import type { ByteSource } from "../../src/lib/zip/byte-source";
 import type { CrashDecoder, CrashSignature } from "../../src/services/crash-decoder";
@@ -186,15 +186,7 @@ function failed(version: string, now: Date): CoredumpAnalysis {
 		chip_rev: null,
 		elf_sha256_prefix: null,
 		firmware_version: version,
-		matched_by: null,
-		crashed_task: null,
-		in_isr: null,
-		panic_reason: null,
-		exception: null,
-		registers: null,
-		backtrace: [],
-		tasks: [],
-		signature: null,
+		...noCrash(),
 		decoded_at: now.toISOString(),
 	};
 }
